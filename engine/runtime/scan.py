@@ -1,0 +1,288 @@
+"""The scan coordinator: plan → progress actor + unit runners → one Ray job per account → findings.
+
+A bounded number of account jobs run at once (`max_concurrent_accounts`); the rest queue. An
+account job that crashes is re-submitted (up to `account_job_retries` times) and skips the units
+its earlier attempt finished. Cancellation stops the jobs, keeps every finished unit and marks the
+scan `cancelled`. The progress actor and runners are killed when the scan ends: no actor outlives
+its scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import ray
+from ray.job_submission import JobStatus, JobSubmissionClient
+
+from engine.model import AccountStatus, ScanPlan, ScanStatus, UnitResult
+from engine.plan import build_plan
+from engine.results import findings_document
+from engine.runtime.cluster import RayConnection, cluster_cpus
+from engine.runtime.progress import NAMESPACE, ProgressActor, progress_actor_name
+from engine.runtime.runner import UnitRunner, runner_name
+from engine.settings import Settings
+from engine.store import ResultStore
+
+log = logging.getLogger("cloudscreen.engine.scan")
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+def new_scan_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class _AccountRun:
+    account_id: str
+    attempts: int = 0
+    job_id: str | None = None
+    status: AccountStatus = AccountStatus.PENDING
+    error: str | None = None
+
+
+@dataclass
+class ScanOutcome:
+    scan_id: str
+    status: ScanStatus
+    document: dict[str, Any]
+    units: list[UnitResult] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {"api_calls": sum(u.api_calls for u in self.units),
+                "throttles": sum(u.throttles for u in self.units),
+                "clients_created": sum(u.clients_created for u in self.units)}
+
+
+class ScanExecution:
+    """One scan. `run()` blocks until the scan ends; `cancel()` may be called from any thread."""
+
+    def __init__(self, plan: ScanPlan, settings: Settings, store: ResultStore, ray_conn: RayConnection, *,
+                 scan_id: str | None = None, self_account: str | None = None, unit_parallelism: int = 0,
+                 check_ids: list[str] | None = None, params: dict[str, Any] | None = None,
+                 python: str | None = None) -> None:
+        self.plan = plan
+        self.settings = settings
+        self.store = store
+        self.ray = ray_conn
+        self.scan_id = scan_id or new_scan_id()
+        self.self_account = self_account
+        self.unit_parallelism = unit_parallelism
+        self.check_ids = check_ids
+        self.params = params or {}
+        self.python = python or sys.executable
+        self.started = datetime.now(timezone.utc)
+        self.accounts = {a: _AccountRun(a) for a in plan.request.accounts}
+        self._cancel = threading.Event()
+        self._jobs = JobSubmissionClient(ray_conn.dashboard_url)
+        self.progress: Any = None
+        self._runners: list[Any] = []
+        self._last_snapshot: dict[str, Any] | None = None
+
+    # ---------------------------------------------------------------- set-up
+    def _scan_doc(self, runner_names: list[str]) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "scan_id": self.scan_id,
+            "created_at": _iso(self.started),
+            "scan_time": self.started.isoformat(),
+            "request": self.plan.request.to_dict(),
+            "plan": {"units": [{"account_id": u.account_id, "region": u.region, "service": u.service,
+                                "cost": u.cost} for u in self.plan.units]},
+            "engine": {
+                "store": self.store.url, "endpoint_url": s.aws_endpoint_url,
+                "role_name": self.plan.request.role_name, "external_id": self.plan.request.external_id,
+                "self_account": self.self_account, "unit_threads": s.unit_threads,
+                "unit_parallelism": self.unit_parallelism, "runners": runner_names,
+                "botocore_max_attempts": s.botocore_max_attempts, "api_rate_per_s": s.api_rate_per_s,
+                "assume_role_duration_s": s.assume_role_duration_s, "retry_attempts": s.retry_attempts,
+                "retry_max_wait_s": s.retry_max_wait_s, "check_ids": self.check_ids, "params": self.params,
+            },
+        }
+
+    def start(self) -> None:
+        n = self.settings.runners or min(16, cluster_cpus())
+        names = [runner_name(self.scan_id, i) for i in range(max(1, n))]
+        doc = self._scan_doc(names)
+        self.store.save_scan(self.scan_id, doc)
+        self.progress = ProgressActor.options(
+            name=progress_actor_name(self.scan_id), namespace=NAMESPACE, lifetime="detached",
+        ).remote(self.scan_id, [(u.key, u.cost) for u in self.plan.units], self.settings.heartbeat_s)
+        self._runners = [
+            UnitRunner.options(name=name, namespace=NAMESPACE, max_concurrency=self.settings.runner_concurrency,
+                               scheduling_strategy="SPREAD").remote(doc)
+            for name in names
+        ]
+        ray.get([r.ping.remote() for r in self._runners] + [self.progress.start.remote()])
+        log.info("scan %s started: %d units over %d accounts, %d runners", self.scan_id,
+                 len(self.plan.units), len(self.accounts), len(self._runners))
+
+    # ---------------------------------------------------------------- jobs
+    def _submit(self, acct: _AccountRun) -> None:
+        acct.attempts += 1
+        acct.status = AccountStatus.RUNNING
+        acct.job_id = self._jobs.submit_job(
+            entrypoint=(f"{self.python} -m engine.runtime.account_job --store {self.store.url} "
+                        f"--scan-id {self.scan_id} --account {acct.account_id}"),
+            submission_id=f"cloudscreen-{self.scan_id}-{acct.account_id}-{acct.attempts}",
+            entrypoint_num_cpus=0,
+            metadata={"scan_id": self.scan_id, "account_id": acct.account_id, "attempt": str(acct.attempts)},
+        )
+        log.info("account %s: job %s submitted", acct.account_id, acct.job_id)
+
+    def _settle(self, acct: _AccountRun, status: JobStatus) -> None:
+        record = self.store.load_account(self.scan_id, acct.account_id)
+        if record and record.get("status") == "completed":
+            acct.status, acct.error = AccountStatus.COMPLETED, record.get("error")
+            return
+        retryable = not record or record.get("retryable", True)
+        if retryable and acct.attempts <= self.settings.account_job_retries and not self._cancel.is_set():
+            log.warning("account %s: job %s ended %s; re-running it (finished units are kept)",
+                        acct.account_id, acct.job_id, status.value)
+            self._submit(acct)
+            return
+        acct.status = AccountStatus.FAILED
+        if record and record.get("error"):
+            acct.error = record["error"]
+        else:
+            try:
+                info = self._jobs.get_job_info(acct.job_id)
+                acct.error = f"account job {status.value.lower()}: {(info.message or '').strip()[:300]}"
+            except Exception:
+                acct.error = f"account job {status.value.lower()}"
+        self.progress.account_update.remote(acct.account_id, "failed", acct.error)
+
+    def _stop_running(self) -> None:
+        for acct in self.accounts.values():
+            if acct.status is AccountStatus.RUNNING and acct.job_id:
+                try:
+                    self._jobs.stop_job(acct.job_id)
+                except Exception as exc:  # the job may have ended on its own meanwhile
+                    log.debug("stop_job %s: %s", acct.job_id, exc)
+            if acct.status in (AccountStatus.RUNNING, AccountStatus.PENDING):
+                acct.status = AccountStatus.CANCELLED
+
+    def _drive(self) -> None:
+        queue = list(self.accounts.values())
+        limit = max(1, self.settings.max_concurrent_accounts)
+        while True:
+            if self._cancel.is_set():
+                self._stop_running()
+                return
+            running = [a for a in self.accounts.values() if a.status is AccountStatus.RUNNING]
+            while queue and len(running) < limit:
+                acct = queue.pop(0)
+                self._submit(acct)
+                running.append(acct)
+            for acct in running:
+                status = self._jobs.get_job_status(acct.job_id)
+                if status.is_terminal():
+                    self._settle(acct, status)
+            if not queue and all(a.status not in (AccountStatus.RUNNING, AccountStatus.PENDING)
+                                 for a in self.accounts.values()):
+                return
+            self._cancel.wait(0.25)
+
+    # ---------------------------------------------------------------- public
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def watch(self, callback: ProgressCallback, stop: threading.Event, poll_timeout: float = 5.0) -> None:
+        """Call `callback(snapshot)` on every progress change until `stop` is set (long-polls the actor)."""
+        version = -1
+        while not stop.is_set():
+            try:
+                snap = ray.get(self.progress.wait_for_change.remote(version, poll_timeout))
+            except ray.exceptions.RayError:
+                return
+            if snap["version"] != version:
+                version = snap["version"]
+                self._last_snapshot = snap
+                callback(snap)
+            if ScanStatus(snap["status"]).is_final:
+                return
+
+    def run(self, on_progress: ProgressCallback | None = None) -> ScanOutcome:
+        t0 = time.perf_counter()
+        stop_watch = threading.Event()
+        watcher = None
+        try:
+            if self.progress is None:
+                self.start()
+            if on_progress:
+                watcher = threading.Thread(target=self.watch, args=(on_progress, stop_watch), daemon=True)
+                watcher.start()
+            self._drive()
+            outcome = self._finish(time.perf_counter() - t0)
+            if watcher:
+                watcher.join(timeout=10)
+            return outcome
+        finally:
+            stop_watch.set()
+            self._cleanup()
+
+    def _finish(self, duration_s: float) -> ScanOutcome:
+        units = self.store.load_units(self.scan_id)
+        findings = [f for u in units for f in u.findings]
+        accts = list(self.accounts.values())
+        if self._cancel.is_set():
+            status = ScanStatus.CANCELLED
+        elif all(a.status is AccountStatus.FAILED for a in accts):
+            status = ScanStatus.FAILED
+        elif any(a.status is AccountStatus.FAILED for a in accts) or any(u.error for u in units):
+            status = ScanStatus.PARTIAL
+        else:
+            status = ScanStatus.COMPLETED
+        finished = datetime.now(timezone.utc)
+        doc = findings_document(
+            scan_id=self.scan_id, status=status.value, started_at=_iso(self.started), finished_at=_iso(finished),
+            request=self.plan.request.to_dict(),
+            accounts=[{"account_id": a.account_id, "status": a.status.value, "error": a.error} for a in accts],
+            findings=findings)
+        self.store.save_findings(self.scan_id, doc)
+        durations: dict[str, list[float]] = defaultdict(list)
+        for u in units:
+            if not u.error and u.duration_s > 0:
+                durations[u.unit.service].append(u.duration_s)
+        self.store.record_unit_costs(durations)
+        try:
+            ray.get(self.progress.finish.remote(status.value, doc["summary"]), timeout=30)
+        except ray.exceptions.RayError as exc:
+            log.warning("progress actor unavailable at the end of scan %s: %s", self.scan_id, exc)
+        log.info("scan %s %s in %.1f s: %d findings", self.scan_id, status.value, duration_s, len(findings))
+        return ScanOutcome(self.scan_id, status, doc, units, duration_s)
+
+    def _cleanup(self) -> None:
+        # Give the watcher a moment to deliver the final message before the actor goes away.
+        time.sleep(0.2)
+        for actor in [*self._runners, self.progress]:
+            if actor is not None:
+                try:
+                    ray.kill(actor, no_restart=True)
+                except Exception as exc:
+                    log.debug("kill: %s", exc)
+        self._runners = []
+        self.progress = None
+
+
+def plan_for(request: Any, store: ResultStore) -> ScanPlan:
+    return build_plan(request, store.unit_costs())

@@ -1,0 +1,328 @@
+"""`cloudscreen` command line (CONTRACTS.md section 1).
+
+Exit codes: 0 scan completed; 1 scan failed, partially failed or was cancelled; 2 usage error
+(one line on stderr); 3 completed and the `--fail-on` threshold was met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from engine.errors import CloudScreenError, UsageError
+from engine.model import ScanStatus, Severity
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_THRESHOLD = 0, 1, 2, 3
+SUPPORTED_FORMATS = ("json",)
+KNOWN_FORMATS = ("html", "json", "csv", "ocsf")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's usage errors: one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"cloudscreen: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="cloudscreen", description="Scan AWS accounts for security and Well-Architected problems.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("scan", help="scan accounts and write findings")
+    who = s.add_mutually_exclusive_group()
+    who.add_argument("--accounts", help="comma-separated 12-digit account ids (default: the caller's own)")
+    who.add_argument("--org", action="store_true", help="scan every active account of the AWS Organization")
+    s.add_argument("--role-name", help="role assumed in each account (default OrganizationAccountAccessRole)")
+    s.add_argument("--external-id", help="external id for AssumeRole")
+    s.add_argument("--regions", help="comma-separated regions, or 'all' (default: CLOUDSCREEN_DEFAULT_REGIONS)")
+    s.add_argument("--services", help="comma-separated services, or 'all' (default: all)")
+    s.add_argument("--out", default="cloudscreen-out", help="output folder (a sub-folder per scan)")
+    s.add_argument("--format", default=None, help="report formats: html,json,csv,ocsf (this release: json)")
+    s.add_argument("--fail-on", choices=[v.value for v in Severity], help="exit 3 if a FAIL at or above this severity")
+    s.add_argument("--endpoint-url", help="send every AWS call to this endpoint (e.g. the emulator)")
+    s.add_argument("--demo", action="store_true", help="start the bundled emulator with the demo estate and scan it")
+    s.add_argument("--demo-accounts", type=int, default=3, help="accounts in the demo estate (with --demo)")
+    s.add_argument("--latency-ms", type=float, default=0.0, help="with --demo: delay every emulator answer")
+    s.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
+    s.add_argument("--max-concurrent-accounts", type=int, help="account jobs running at once (default 4)")
+    s.add_argument("--mutelist", help="mutelist file (not in this release)")
+    s.add_argument("--resume", metavar="SCAN_ID", help="re-run the unfinished units of a stored scan")
+    s.add_argument("--quiet", action="store_true", help="no progress output")
+
+    sb = sub.add_parser("sandbox", help="run the bundled AWS emulator with the demo estate")
+    sb.add_argument("--port", type=int, default=5000)
+    sb.add_argument("--accounts", type=int, default=3)
+    sb.add_argument("--regions", default="us-east-1,eu-west-1")
+    sb.add_argument("--latency-ms", type=float, default=0.0)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            return cmd_scan(args)
+        if args.command == "sandbox":
+            return cmd_sandbox(args)
+    except UsageError as exc:
+        sys.stderr.write(f"cloudscreen: error: {exc}\n")
+        return EXIT_USAGE
+    except CloudScreenError as exc:
+        sys.stderr.write(f"cloudscreen: {exc}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("cloudscreen: interrupted\n")
+        return EXIT_FAILED
+    return EXIT_USAGE
+
+
+# ---------------------------------------------------------------------------------------------- scan
+
+def _formats(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return SUPPORTED_FORMATS
+    wanted = [f.strip().lower() for f in value.split(",") if f.strip()]
+    for f in wanted:
+        if f not in KNOWN_FORMATS:
+            raise UsageError(f"unknown format {f!r} (choose from {', '.join(KNOWN_FORMATS)})")
+        if f not in SUPPORTED_FORMATS:
+            raise UsageError(f"format {f!r} is not available in this release yet; only json is (use --format json)")
+    return tuple(dict.fromkeys(wanted)) or SUPPORTED_FORMATS
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from engine import plan as planning
+    from engine.logs import configure_logging
+    from engine.settings import Settings
+
+    settings = Settings.load(role_name=args.role_name, external_id=args.external_id,
+                             aws_endpoint_url=args.endpoint_url, ray_address=args.ray_address,
+                             max_concurrent_accounts=args.max_concurrent_accounts)
+    configure_logging(settings.log_level if not args.quiet else "ERROR", settings.log_format)
+    formats = _formats(args.format)
+    if args.mutelist:
+        raise UsageError("--mutelist is not available in this release yet")
+    if settings.max_concurrent_accounts < 1:
+        raise UsageError("--max-concurrent-accounts must be at least 1")
+    accounts = planning.validate_accounts(args.accounts) if args.accounts else ()
+    default_regions = ("us-east-1", "eu-west-1") if args.demo else settings.default_regions
+    regions = planning.validate_regions(args.regions, default_regions)
+    services = planning.validate_services(args.services)
+    if args.demo and args.endpoint_url:
+        raise UsageError("--demo starts its own emulator; do not combine it with --endpoint-url")
+    if args.demo and not 1 <= args.demo_accounts <= 50:
+        raise UsageError("--demo-accounts must be between 1 and 50")
+    out_root = Path(args.out).expanduser().resolve()
+
+    sandbox = None
+    try:
+        if args.demo:
+            sandbox, settings, demo_accounts = _start_demo(settings, args, regions)
+            accounts = accounts or tuple(demo_accounts)
+        return _run_scan(args, settings, accounts, regions, services, formats, out_root)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+
+
+def _start_demo(settings: Any, args: argparse.Namespace, regions: tuple[str, ...]) -> tuple[Any, Any, list[str]]:
+    import dataclasses
+
+    from engine.sandbox.server import EmulatorProcess
+
+    for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                 ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ[k] = v  # the emulator's dummy credentials; inherited by the local Ray
+    os.environ.pop("AWS_PROFILE", None)
+    if not args.quiet:
+        sys.stderr.write(f"starting the bundled AWS emulator with {args.demo_accounts} demo accounts "
+                         f"in {', '.join(regions)}...\n")
+    proc = EmulatorProcess(latency_ms=args.latency_ms, accounts=args.demo_accounts, regions=regions)
+    info = proc.start()
+    settings = dataclasses.replace(settings, aws_endpoint_url=info["endpoint"],
+                                   role_name=args.role_name or info["role_name"],
+                                   external_id=args.external_id or info["external_id"])
+    return proc, settings, info["accounts"]
+
+
+def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...], regions: tuple[str, ...],
+              services: tuple[str, ...], formats: tuple[str, ...], out_root: Path) -> int:
+    from engine.credentials import AwsOptions, caller_account
+    from engine.model import ScanRequest
+    from engine.runtime.cluster import connect
+    from engine.runtime.scan import ScanExecution, plan_for
+    from engine.store import ResultStore
+
+    store = ResultStore.from_url(settings.store)
+    options = AwsOptions.from_settings(settings)
+    self_account = None
+    if args.org:
+        accounts = tuple(_org_accounts(options))
+    if not accounts:
+        self_account = caller_account(options)
+        accounts = (self_account,)
+    request = ScanRequest(accounts=accounts, regions=regions, services=services,
+                          role_name=settings.role_name, external_id=settings.external_id)
+    plan = plan_for(request, store)
+    conn = connect(settings.ray_address)
+    execution = ScanExecution(plan, settings, store, conn, scan_id=args.resume, self_account=self_account)
+    view = ProgressView(quiet=args.quiet, total=len(plan.units))
+
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if execution.cancelled:
+            raise KeyboardInterrupt
+        sys.stderr.write("\ncancelling the scan (Ctrl-C again to abort at once)...\n")
+        execution.cancel()
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        outcome = execution.run(on_progress=view.update)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        view.close()
+
+    out_dir = out_root / outcome.scan_id
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "findings.json"
+    if "json" in formats:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(outcome.document, indent=2))
+        tmp.replace(path)
+    if not args.quiet:
+        _print_summary(outcome)
+    print(str(path))
+    if outcome.status is not ScanStatus.COMPLETED:
+        return EXIT_FAILED
+    if args.fail_on:
+        from engine.model import Finding
+        from engine.results import fails_at_or_above
+
+        findings = [Finding.from_dict(f) for f in outcome.document["findings"]]
+        if fails_at_or_above(findings, Severity(args.fail_on)):
+            return EXIT_THRESHOLD
+    return EXIT_OK
+
+
+def _org_accounts(options: Any) -> list[str]:
+    import boto3
+
+    from engine.throttle import paginate
+
+    s = boto3.Session()
+    org = s.client("organizations", region_name="us-east-1", endpoint_url=options.endpoint_url,
+                   config=options.botocore_config())
+    accounts = [a["Id"] for a in paginate(org, "list_accounts", "Accounts") if a.get("Status") == "ACTIVE"]
+    if not accounts:
+        raise UsageError("--org: the organization has no active account")
+    return accounts
+
+
+def _print_summary(outcome: Any) -> None:
+    doc = outcome.document
+    s = doc["summary"]
+    st = s["by_status"]
+    sev = s["by_severity"]
+    sys.stderr.write(
+        f"scan {outcome.scan_id} {doc['status']} in {outcome.duration_s:.1f} s: {s['total']} findings — "
+        f"{st['FAIL']} FAIL ({sev['critical']} critical, {sev['high']} high, {sev['medium']} medium, "
+        f"{sev['low']} low), {st['PASS']} PASS, {st['ERROR']} ERROR, {st['SKIPPED']} SKIPPED\n")
+    for a in doc["accounts"]:
+        if a["status"] != "completed" or a.get("error"):
+            sys.stderr.write(f"  account {a['account_id']}: {a['status']}: {a.get('error')}\n")
+
+
+class ProgressView:
+    """Progress on stderr: a rich bar on a terminal, plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, quiet: bool, total: int) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._last_line = 0.0
+        self._last_pct = -1.0
+        self._lock = threading.Lock()
+        self._bar = None
+        if not quiet and self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            self._bar = Progress(TextColumn("[bold]{task.percentage:>5.1f}%"), BarColumn(),
+                                 TextColumn("{task.fields[units]}"), TextColumn("ETA {task.fields[eta]}"),
+                                 TextColumn("{task.description}"), console=Console(stderr=True), transient=False)
+            self._task = self._bar.add_task("starting", total=100, units=f"0/{total}", eta="--")
+            self._bar.start()
+
+    def update(self, snap: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        eta = snap.get("eta_seconds")
+        eta_s = "--" if eta is None else time.strftime("%M:%S", time.gmtime(eta)) if eta < 3600 else f"{eta / 3600:.1f}h"
+        cur = snap.get("current") or {}
+        where = "/".join(x for x in (cur.get("account_id"), cur.get("region"), cur.get("service")) if x) or snap.get("message", "")
+        with self._lock:
+            if self._bar is not None:
+                self._bar.update(self._task, completed=snap["percent"], description=where,
+                                 units=f"{snap['done_units']}/{snap['total_units']}", eta=eta_s)
+                return
+            now = time.monotonic()
+            final = snap["status"] not in ("pending", "running")
+            if final or snap["percent"] - self._last_pct >= 5 or now - self._last_line >= 10:
+                sys.stderr.write(f"[{snap['percent']:5.1f}%] {snap['done_units']}/{snap['total_units']} units, "
+                                 f"ETA {eta_s}, {where} ({snap['status']})\n")
+                sys.stderr.flush()
+                self._last_line, self._last_pct = now, snap["percent"]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+# ------------------------------------------------------------------------------------------- sandbox
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from engine.plan import validate_regions
+    from engine.sandbox.estate import seed_demo_estate
+    from engine.sandbox.server import EmulatorServer
+
+    regions = validate_regions(args.regions, ())
+    if not 1 <= args.accounts <= 50:
+        raise UsageError("--accounts must be between 1 and 50")
+    if args.latency_ms < 0:
+        raise UsageError("--latency-ms must not be negative")
+    try:
+        server = EmulatorServer(args.port).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}") from exc
+    manifest = seed_demo_estate(server, accounts=args.accounts, regions=regions)
+    assert server.middleware is not None
+    server.middleware.latency_s = args.latency_ms / 1000.0
+    print(f"endpoint:    {server.endpoint}")
+    print(f"accounts:    {','.join(manifest.accounts)}")
+    print(f"regions:     {','.join(manifest.regions)}")
+    print(f"role name:   {manifest.role_name}")
+    print(f"external id: {manifest.external_id}")
+    print("credentials: AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
+    print(f"scan it:     cloudscreen scan --endpoint-url {server.endpoint} --accounts {','.join(manifest.accounts)} "
+          f"--regions {','.join(manifest.regions)} --role-name {manifest.role_name} --external-id {manifest.external_id}")
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Shared fixtures: one in-process AWS emulator (moto server over real HTTP) per test session,
+reset before each test that asks for `aws`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ.pop("AWS_PROFILE", None)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from engine.credentials import AccountSession, AwsOptions, account_session, forget_sessions  # noqa: E402
+from engine.model import Finding, Unit  # noqa: E402
+from engine.runtime.unit import run_unit  # noqa: E402
+from engine.sandbox.server import MANAGEMENT_ACCOUNT, EmulatorServer  # noqa: E402
+
+ACCOUNT = MANAGEMENT_ACCOUNT
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[EmulatorServer]:
+    server = EmulatorServer().start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Aws:
+    """A fresh emulator for one test: clients for the default account and a way to run a unit."""
+
+    server: EmulatorServer
+    options: AwsOptions
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.endpoint
+
+    def session(self, account_id: str = ACCOUNT) -> AccountSession:
+        return account_session(account_id, self.options, assume=False)
+
+    def client(self, service: str, region: str = "us-east-1"):
+        return self.session().client(service, region)
+
+    def scan(self, service: str, region: str = "us-east-1", *, regions: tuple[str, ...] | None = None,
+             scan_time: datetime | None = None, params: dict | None = None) -> list[Finding]:
+        """Run one unit of `service` (region `global` for global services) and return its findings."""
+        from engine.collectors import COLLECTORS, load_all
+        from engine.model import GLOBAL_REGION, Scope
+
+        load_all()
+        if COLLECTORS[service].scope is Scope.GLOBAL:
+            region = GLOBAL_REGION
+        scanned = regions or (("us-east-1",) if region == GLOBAL_REGION else (region,))
+        result = run_unit(Unit(ACCOUNT, region, service), self.session(), scanned_regions=scanned,
+                          scan_time=scan_time or datetime.now(timezone.utc), threads=4, params=params)
+        return result.findings
+
+
+@pytest.fixture
+def aws(emulator: EmulatorServer) -> Iterator[Aws]:
+    from engine import throttle
+
+    emulator.reset()
+    forget_sessions()
+    # Fast retries in tests: still exercised, but without multi-second back-offs.
+    throttle.configure(attempts=2, max_wait_s=0.05, initial_wait_s=0.01)
+    yield Aws(emulator, AwsOptions(endpoint_url=emulator.endpoint, api_rate_per_s=0, max_attempts=2))
+    throttle.configure(attempts=3, max_wait_s=8.0)
+
+
+def findings_for(findings: list[Finding], check_id: str, resource_id: str | None = None) -> list[Finding]:
+    return [f for f in findings if f.check_id == check_id and (resource_id is None or f.resource_id == resource_id)]
+
+
+def status_of(findings: list[Finding], check_id: str, resource_id: str | None = None) -> str:
+    """The one status of `check_id` on `resource_id`; fails the test if there is not exactly one."""
+    got = findings_for(findings, check_id, resource_id)
+    assert len(got) == 1, f"expected one {check_id} finding for {resource_id}, got {[(f.resource_id, f.status.value) for f in got]}"
+    return got[0].status.value
