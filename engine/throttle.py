@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import botocore.exceptions
+import jmespath
 from tenacity import (
     RetryCallState,
     retry_if_exception,
@@ -102,16 +103,34 @@ def aws_call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
-    """Yield the items of `result_key` across all pages, retrying page by page (bounded memory)."""
-    paginator = client.get_paginator(operation)
-    pages = paginator.paginate(**kwargs)
-    it = iter(pages)
+    """Yield the items of `result_key` across all pages, page by page (bounded memory).
+
+    Each page is one call under the retry policy, resumed from the previous page's token: a
+    botocore page iterator cannot be retried once a page failed (it just ends), which would turn a
+    throttled listing into a silently short one."""
+    cfg = client.get_paginator(operation)._pagination_cfg  # the service's paginators-1.json entry
+    in_toks = _as_list(cfg["input_token"])
+    out_toks = _as_list(cfg["output_token"])
+    more = cfg.get("more_results")
+    method = getattr(client, operation)
+    params = dict(kwargs)
+    seen: set[tuple[Any, ...]] = set()
     while True:
-        try:
-            page = _policy.retrying()(next, it)
-        except StopIteration:
+        page = aws_call(method, **params)
+        yield from jmespath.search(result_key, page) or []
+        tokens = tuple(jmespath.search(t, page) for t in out_toks)
+        if (more and not jmespath.search(more, page)) or not any(tokens) or tokens in seen:
             return
-        yield from page.get(result_key, [])
+        seen.add(tokens)
+        for name, value in zip(in_toks, tokens):
+            if value is None:
+                params.pop(name, None)
+            else:
+                params[name] = value
+
+
+def _as_list(v: Any) -> list[Any]:
+    return list(v) if isinstance(v, list) else [v]
 
 
 # ---- accounting of API calls per unit (a context variable follows the unit into its threads) ----

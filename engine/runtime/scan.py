@@ -139,7 +139,7 @@ class ScanExecution:
         acct.job_id = self._jobs.submit_job(
             entrypoint=(f"{self.python} -m engine.runtime.account_job --store {self.store.url} "
                         f"--scan-id {self.scan_id} --account {acct.account_id}"),
-            submission_id=f"cloudscreen-{self.scan_id}-{acct.account_id}-{acct.attempts}",
+            submission_id=f"cloudscreen-{self.scan_id}-{acct.account_id}-{acct.attempts}-{uuid.uuid4().hex[:6]}",
             entrypoint_num_cpus=0,
             metadata={"scan_id": self.scan_id, "account_id": acct.account_id, "attempt": str(acct.attempts)},
         )

@@ -212,6 +212,9 @@ class EmulatorServer:
         )
         from werkzeug.serving import make_server
 
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns real logs
         app = DomainDispatcherApplication(create_backend_app)
         self.middleware = SandboxMiddleware(app, self.latency_ms, self.enforce_assume_role)
         self._server = make_server("127.0.0.1", self.port, self.middleware, threaded=True,
