@@ -5,7 +5,9 @@ The middleware adds what a realistic sandbox needs and moto lacks:
 * assume-role enforcement: AssumeRole fails with AccessDenied unless the role exists in the target
   account and its trust policy's `sts:ExternalId` condition (if any) matches — so "an account whose
   role cannot be assumed" is a real, testable state;
-* fault injection for tests (`POST /_sandbox/faults`): throttle the next N calls of an action;
+* fault injection for tests (`POST /_sandbox/faults`): throttle the next N calls of an action
+  (`{"throttle": {"DescribeVolumes": 3}}`), or fail them with any AWS error
+  (`{"fail": {"DescribeVolumes": {"code": "ExpiredToken", "status": 400, "count": 1}}}`);
 * counters (`GET /_sandbox/stats`): requests served, by action.
 
 It runs in process (`EmulatorServer.start()`, a thread) or as a subprocess
@@ -63,6 +65,7 @@ class SandboxMiddleware:
         self.enforce_assume_role = enforce_assume_role
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, int] = {}
+        self.failures: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -78,12 +81,24 @@ class SandboxMiddleware:
             throttled = self.faults.get(action, 0) > 0
             if throttled:
                 self.faults[action] -= 1
+            failure = self.failures.get(action)
+            if failure and failure["count"] > 0:
+                failure["count"] -= 1
+            else:
+                failure = None
         if self.latency_s:
             time.sleep(self.latency_s)
         if throttled:
             start_response("400 Bad Request", [("Content-Type", "text/xml"),
                                                ("Content-Length", str(len(_THROTTLE_XML)))])
             return [_THROTTLE_XML]
+        if failure is not None:
+            xml = ('<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
+                   f"<Code>{failure['code']}</Code><Message>{failure.get('message', 'injected')}</Message></Error>"
+                   "<RequestId>sandbox</RequestId></ErrorResponse>").encode()
+            start_response(f"{int(failure.get('status', 400))} Injected",
+                           [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
+            return [xml]
         if action == "AssumeRole" and self.enforce_assume_role:
             denial = self._check_assume_role(body)
             if denial:
@@ -151,11 +166,15 @@ class SandboxMiddleware:
             with self._lock:
                 for action, n in (spec.get("throttle") or {}).items():
                     self.faults[action] = int(n)
-            payload = {"faults": self.faults}
+                for action, f in (spec.get("fail") or {}).items():
+                    self.failures[action] = {"code": str(f["code"]), "status": int(f.get("status", 400)),
+                                             "count": int(f.get("count", 1)), "message": str(f.get("message", "injected"))}
+            payload = {"faults": self.faults, "failures": self.failures}
         elif cmd == "reset-stats" and environ.get("REQUEST_METHOD") == "POST":
             with self._lock:
                 self.requests.clear()
                 self.faults.clear()
+                self.failures.clear()
             payload = {"ok": True}
         elif cmd == "config" and environ.get("REQUEST_METHOD") == "POST":
             spec = json.loads(self._read_body(environ) or b"{}")
