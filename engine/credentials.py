@@ -21,10 +21,22 @@ import boto3
 import botocore.config
 import botocore.credentials
 import botocore.exceptions
+import botocore.loaders
 import botocore.session
 
 from engine.errors import AssumeRoleError
 from engine.throttle import NOT_IMPLEMENTED_CODE, THROTTLING_CODES, RateBudget, aws_call, record
+
+
+# One loader of botocore's service models per process: each botocore session otherwise re-parses
+# the (large) JSON models, ~0.25 s of CPU per account for five clients instead of ~0.02 s.
+_LOADER = botocore.loaders.create_loader()
+
+
+def _botocore_session() -> botocore.session.Session:
+    bs = botocore.session.get_session()
+    bs.register_component("data_loader", _LOADER)
+    return bs
 
 
 class AwsOptions:
@@ -73,7 +85,7 @@ class AccountSession:
                  base: boto3.Session | None = None, budget: RateBudget | None = None) -> None:
         self.account_id = account_id
         self.options = options
-        self._base = base or boto3.Session()
+        self._base = base or boto3.Session(botocore_session=_botocore_session())
         self._budget = budget or RateBudget(options.api_rate_per_s)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -111,7 +123,7 @@ class AccountSession:
         # The first assume happens now, so an unassumable role fails the account at once.
         creds = botocore.credentials.RefreshableCredentials.create_from_metadata(
             metadata=self._assume(), refresh_using=self._assume, method="sts-assume-role")
-        bs = botocore.session.get_session()
+        bs = _botocore_session()
         bs._credentials = creds  # botocore's documented way to plug refreshable credentials in
         return boto3.Session(botocore_session=bs, region_name=self._base.region_name)
 
@@ -222,7 +234,7 @@ def forget_sessions() -> None:
 
 def caller_account(options: AwsOptions) -> str:
     """The account id of the credentials in the environment (GetCallerIdentity)."""
-    s = boto3.Session()
+    s = boto3.Session(botocore_session=_botocore_session())
     sts = s.client("sts", region_name=s.region_name or "us-east-1", endpoint_url=options.endpoint_url,
                    config=options.botocore_config())
     return aws_call(sts.get_caller_identity)["Account"]

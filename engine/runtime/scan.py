@@ -196,7 +196,7 @@ class ScanExecution:
             if not queue and all(a.status not in (AccountStatus.RUNNING, AccountStatus.PENDING)
                                  for a in self.accounts.values()):
                 return
-            self._cancel.wait(0.25)
+            self._cancel.wait(0.5)
 
     # ---------------------------------------------------------------- public
     def cancel(self) -> None:
