@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     s.add_argument("--max-concurrent-accounts", type=int, help="account jobs running at once (default 4)")
     s.add_argument("--mutelist", help="mutelist file (not in this release)")
-    s.add_argument("--resume", metavar="SCAN_ID", help="re-run the unfinished units of a stored scan")
+    s.add_argument("--resume", metavar="SCAN_ID",
+                   help="finish a stored scan: re-run its accounts, skipping the units already finished")
     s.add_argument("--quiet", action="store_true", help="no progress output")
 
     sb = sub.add_parser("sandbox", help="run the bundled AWS emulator with the demo estate")
@@ -156,7 +157,7 @@ def _start_demo(settings: Any, args: argparse.Namespace, regions: tuple[str, ...
 def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...], regions: tuple[str, ...],
               services: tuple[str, ...], formats: tuple[str, ...], out_root: Path) -> int:
     from engine.credentials import AwsOptions, caller_account
-    from engine.model import ScanRequest
+    from engine.model import ScanPlan, ScanRequest, Unit
     from engine.runtime.cluster import connect
     from engine.runtime.scan import ScanExecution, plan_for
     from engine.store import ResultStore
@@ -164,14 +165,26 @@ def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...]
     store = ResultStore.from_url(settings.store)
     options = AwsOptions.from_settings(settings)
     self_account = None
-    if args.org:
-        accounts = tuple(_org_accounts(options))
-    if not accounts:
-        self_account = caller_account(options)
-        accounts = (self_account,)
-    request = ScanRequest(accounts=accounts, regions=regions, services=services,
-                          role_name=settings.role_name, external_id=settings.external_id)
-    plan = plan_for(request, store)
+    if args.resume:
+        stored = store.load_scan(args.resume)
+        if stored is None:
+            raise UsageError(f"--resume: no scan {args.resume!r} in the result store {store.url}")
+        req, eng = stored["request"], stored["engine"]
+        self_account = eng.get("self_account")
+        request = ScanRequest(accounts=tuple(req["accounts"]), regions=tuple(req["regions"]),
+                              services=tuple(req["services"]), ticket_id=req.get("ticket_id"),
+                              role_name=eng["role_name"], external_id=eng.get("external_id"))
+        plan = ScanPlan(request, tuple(Unit(u["account_id"], u["region"], u["service"], u["cost"])
+                                       for u in stored["plan"]["units"]))
+    else:
+        if args.org:
+            accounts = tuple(_org_accounts(options))
+        if not accounts:
+            self_account = caller_account(options)
+            accounts = (self_account,)
+        request = ScanRequest(accounts=accounts, regions=regions, services=services,
+                              role_name=settings.role_name, external_id=settings.external_id)
+        plan = plan_for(request, store)
     conn = connect(settings.ray_address)
     execution = ScanExecution(plan, settings, store, conn, scan_id=args.resume, self_account=self_account)
     view = ProgressView(quiet=args.quiet, total=len(plan.units))

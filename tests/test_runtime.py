@@ -213,3 +213,47 @@ def test_cli_fail_on_threshold_exits_3(emulator, estate, ray_conn, tmp_path, cap
                  "--services", "ec2", "--fail-on", "high", "--out", str(tmp_path / "out"), "--quiet"])
     assert code == 3
     assert capsys.readouterr().out.strip().splitlines()[-1].endswith("findings.json")
+
+
+def test_cli_scan_demo_finds_the_demo_estate_problems(ray_conn, tmp_path):
+    """`cloudscreen scan --demo` end to end in its own process: emulator subprocess, demo estate,
+    account jobs on the session's Ray cluster, findings.json path as the last stdout line."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, CLOUDSCREEN_STORE=f"file://{tmp_path}/store")
+    r = subprocess.run([sys.executable, "-m", "frontend_server.cli", "scan", "--demo", "--demo-accounts", "1",
+                        "--ray-address", ray_conn.address, "--out", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=240, env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    path = Path(r.stdout.strip().splitlines()[-1])
+    doc = json.loads(path.read_text())
+    assert doc["status"] == "completed" and doc["accounts"][0]["account_id"] == "111111111111"
+    index = {(f["check_id"], f["region"], f["resource_id"]): f["status"] for f in doc["findings"]}
+    assert index[("iam_user_console_mfa_enabled", "global", "cs-demo-console-user")] == "FAIL"
+    assert index[("s3_bucket_acl_public_read_prohibited", "eu-west-1",
+                  "cs-demo-111111111111-eu-west-1-public")] == "FAIL"
+    assert index[("s3_bucket_versioning_enabled", "us-east-1", "cs-demo-111111111111-us-east-1-good")] == "PASS"
+    assert "units" in r.stderr and "ETA" in r.stderr, "plain progress lines on a non-terminal stderr"
+
+
+def test_cli_resume_finishes_a_cancelled_scan(emulator, estate, ray_conn, tmp_path, capsys, monkeypatch):
+    from frontend_server.cli import main
+
+    _sandbox(emulator, "config", {"latency_ms": 100})
+    settings = _settings(emulator, estate, tmp_path, max_concurrent_accounts=1, unit_threads=1)
+    execution = _execution(settings, estate.accounts, ray_conn, unit_parallelism=1)
+    first = execution.run(on_progress=lambda s: s["done_units"] >= 1 and execution.cancel())
+    assert first.status is ScanStatus.CANCELLED
+    _sandbox(emulator, "config", {"latency_ms": 0})
+
+    monkeypatch.setenv("CLOUDSCREEN_STORE", settings.store)
+    monkeypatch.setenv("CLOUDSCREEN_AWS_ENDPOINT_URL", emulator.endpoint)
+    code = main(["scan", "--resume", first.scan_id, "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 0
+    doc = json.loads(Path(capsys.readouterr().out.strip().splitlines()[-1]).read_text())
+    assert doc["scan_id"] == first.scan_id and doc["status"] == "completed"
+    index = {(f["check_id"], f["account_id"], f["region"], f["resource_id"]): f["status"] for f in doc["findings"]}
+    assert all(index.get((e.check_id, e.account_id, e.region, e.resource_id)) == e.status
+               for e in estate.expectations)

@@ -234,6 +234,8 @@ class EmulatorServer:
         import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns real logs
+        with socket.socket() as probe:  # werkzeug would sys.exit() on a busy port; raise instead
+            probe.bind(("127.0.0.1", self.port))
         app = DomainDispatcherApplication(create_backend_app)
         self.middleware = SandboxMiddleware(app, self.latency_ms, self.enforce_assume_role)
         self._server = make_server("127.0.0.1", self.port, self.middleware, threaded=True,
