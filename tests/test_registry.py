@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from engine.checks import CHECKS, check
 from engine.collectors import load_all as load_collectors
 from engine.errors import CheckDefinitionError
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "shared" / "CHECKS.md"
+# The catalogue is the shared contract beside the repository (as in CI), or where CLOUDSCREEN_SHARED_DIR says.
+CATALOGUE = Path(os.environ.get("CLOUDSCREEN_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared") / "CHECKS.md"
 GOOD = dict(service="zz", resource_type="AWS::S3::Bucket", scope="regional", severity="high",
             pillar="security", title="A title", remediation="Do this; aws s3api ...")
 
@@ -62,6 +64,7 @@ def test_duplicate_id_is_refused():
 
 
 def _catalogue_ids(sections: tuple[str, ...]) -> set[str]:
+    assert CATALOGUE.is_file(), f"the check catalogue {CATALOGUE} is missing (set CLOUDSCREEN_SHARED_DIR)"
     ids: set[str] = set()
     current = None
     for line in CATALOGUE.read_text().splitlines():
