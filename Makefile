@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/cloudscreen scan --demo
 
 test: $(STAMP)
+	$(PY) -m ruff check engine reports frontend_server tests bench
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

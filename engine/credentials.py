@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,7 +26,6 @@ import botocore.session
 
 from engine.errors import AssumeRoleError
 from engine.throttle import NOT_IMPLEMENTED_CODE, THROTTLING_CODES, RateBudget, aws_call, record
-
 
 # One loader of botocore's service models per process: each botocore session otherwise re-parses
 # the (large) JSON models, ~0.25 s of CPU per account for five clients instead of ~0.02 s.
@@ -115,7 +114,7 @@ class AccountSession:
             raise AssumeRoleError(self.account_id, kwargs["RoleArn"], type(exc).__name__, str(exc)) from None
         expiry = creds["Expiration"]
         if isinstance(expiry, datetime):
-            expiry = expiry.astimezone(timezone.utc).isoformat()
+            expiry = expiry.astimezone(UTC).isoformat()
         return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
                 "token": creds["SessionToken"], "expiry_time": expiry}
 

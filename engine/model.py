@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
     ERROR = "ERROR"
@@ -20,7 +20,7 @@ class Status(str, enum.Enum):
     MUTED = "MUTED"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"
@@ -42,7 +42,7 @@ _SEVERITY_RANK = {
 }
 
 
-class Pillar(str, enum.Enum):
+class Pillar(enum.StrEnum):
     SECURITY = "security"
     RELIABILITY = "reliability"
     OPERATIONAL_EXCELLENCE = "operational_excellence"
@@ -51,12 +51,12 @@ class Pillar(str, enum.Enum):
     SUSTAINABILITY = "sustainability"
 
 
-class Scope(str, enum.Enum):
+class Scope(enum.StrEnum):
     REGIONAL = "regional"
     GLOBAL = "global"
 
 
-class ScanStatus(str, enum.Enum):
+class ScanStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -69,7 +69,7 @@ class ScanStatus(str, enum.Enum):
         return self in (ScanStatus.COMPLETED, ScanStatus.PARTIAL, ScanStatus.FAILED, ScanStatus.CANCELLED)
 
 
-class AccountStatus(str, enum.Enum):
+class AccountStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"

@@ -122,7 +122,7 @@ def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Ite
         if (more and not jmespath.search(more, page)) or not any(tokens) or tokens in seen:
             return
         seen.add(tokens)
-        for name, value in zip(in_toks, tokens):
+        for name, value in zip(in_toks, tokens, strict=False):
             if value is None:
                 params.pop(name, None)
             else:

@@ -278,9 +278,13 @@ class ProgressView:
         if self.quiet:
             return
         eta = snap.get("eta_seconds")
-        eta_s = "--" if eta is None else time.strftime("%M:%S", time.gmtime(eta)) if eta < 3600 else f"{eta / 3600:.1f}h"
+        if eta is None:
+            eta_s = "--"
+        else:
+            eta_s = time.strftime("%M:%S", time.gmtime(eta)) if eta < 3600 else f"{eta / 3600:.1f}h"
         cur = snap.get("current") or {}
-        where = "/".join(x for x in (cur.get("account_id"), cur.get("region"), cur.get("service")) if x) or snap.get("message", "")
+        parts = (cur.get("account_id"), cur.get("region"), cur.get("service"))
+        where = "/".join(x for x in parts if x) or snap.get("message", "")
         with self._lock:
             if self._bar is not None:
                 self._bar.update(self._task, completed=snap["percent"], description=where,
@@ -325,7 +329,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     print(f"external id: {manifest.external_id}")
     print("credentials: AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing")
     print(f"scan it:     cloudscreen scan --endpoint-url {server.endpoint} --accounts {','.join(manifest.accounts)} "
-          f"--regions {','.join(manifest.regions)} --role-name {manifest.role_name} --external-id {manifest.external_id}")
+          f"--regions {','.join(manifest.regions)} --role-name {manifest.role_name} "
+          f"--external-id {manifest.external_id}")
     sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -60,7 +60,7 @@ class Aws:
             region = GLOBAL_REGION
         scanned = regions or (("us-east-1",) if region == GLOBAL_REGION else (region,))
         result = run_unit(Unit(ACCOUNT, region, service), self.session(), scanned_regions=scanned,
-                          scan_time=scan_time or datetime.now(timezone.utc), threads=4, params=params)
+                          scan_time=scan_time or datetime.now(UTC), threads=4, params=params)
         return result.findings
 
 
@@ -83,5 +83,6 @@ def findings_for(findings: list[Finding], check_id: str, resource_id: str | None
 def status_of(findings: list[Finding], check_id: str, resource_id: str | None = None) -> str:
     """The one status of `check_id` on `resource_id`; fails the test if there is not exactly one."""
     got = findings_for(findings, check_id, resource_id)
-    assert len(got) == 1, f"expected one {check_id} finding for {resource_id}, got {[(f.resource_id, f.status.value) for f in got]}"
+    seen = [(f.resource_id, f.status.value) for f in got]
+    assert len(got) == 1, f"expected one {check_id} finding for {resource_id}, got {seen}"
     return got[0].status.value

@@ -95,8 +95,8 @@ def test_clients_are_built_once_per_account_region_service(aws):
 
 def test_expired_token_mid_scan_is_an_error_finding_not_a_pass(aws):
     aws.client("ec2").create_security_group(GroupName="web", Description="web")
-    _sandbox(aws.endpoint, "faults", {"fail": {"DescribeSecurityGroups": {"code": "ExpiredToken", "count": 5,
-                                                                          "message": "The security token included in the request is expired"}}})
+    expired = {"code": "ExpiredToken", "count": 5, "message": "The security token included in the request is expired"}
+    _sandbox(aws.endpoint, "faults", {"fail": {"DescribeSecurityGroups": expired}})
     findings = aws.scan("ec2", "us-east-1")
     sg = [f for f in findings if f.check_id.startswith("ec2_securitygroup")]
     assert sg and all(f.status is Status.ERROR for f in sg)

@@ -31,7 +31,7 @@ def test_percent_never_decreases_and_completion_reaches_100(costs, evs, final):
     a unit finished in this run, and a completed scan ends at 100."""
     clock = FakeClock()
     keys = [f"{i:012d}/us-east-1/ec2" for i in range(len(costs))]
-    p = ProgressState("s", list(zip(keys, costs)), clock=clock)
+    p = ProgressState("s", list(zip(keys, costs, strict=False)), clock=clock)
     p.start()
     last_pct, last_ver = p.percent, p.version
     for kind, idx, dt in evs:

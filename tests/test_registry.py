@@ -14,7 +14,8 @@ from engine.collectors import load_all as load_collectors
 from engine.errors import CheckDefinitionError
 
 # The catalogue is the shared contract beside the repository (as in CI), or where CLOUDSCREEN_SHARED_DIR says.
-CATALOGUE = Path(os.environ.get("CLOUDSCREEN_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared") / "CHECKS.md"
+SHARED = os.environ.get("CLOUDSCREEN_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
+CATALOGUE = Path(SHARED) / "CHECKS.md"
 GOOD = dict(service="zz", resource_type="AWS::S3::Bucket", scope="regional", severity="high",
             pillar="security", title="A title", remediation="Do this; aws s3api ...")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator

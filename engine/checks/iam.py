@@ -4,50 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.iam import IamData, ManagedPolicy, Principal, Role, User
+from engine.policydoc import has_admin_statement, is_public_statement, statements
 
 # Credential report values that mean "no date" (never used, no password, not tracked).
 _NO_DATE = frozenset({"", "N/A", "no_information", "not_supported"})
-
-
-# ---- policy document helpers (shared definitions in CHECKS.md) ----
-
-def _statements(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
-    if not doc:
-        return []
-    stmts = doc.get("Statement", [])
-    return [s for s in (stmts if isinstance(stmts, list) else [stmts]) if isinstance(s, dict)]
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def is_admin_statement(stmt: dict[str, Any]) -> bool:
-    """Allow of Action "*" / "*:*" on Resource "*" (NotAction statements are not evaluated)."""
-    if stmt.get("Effect") != "Allow" or "Action" not in stmt:
-        return False
-    actions = _as_list(stmt.get("Action"))
-    return any(a in ("*", "*:*") for a in actions) and "*" in _as_list(stmt.get("Resource"))
-
-
-def is_public_statement(stmt: dict[str, Any]) -> bool:
-    """Allow to Principal "*" or {"AWS": "*"} (or an AWS list holding "*") with no Condition."""
-    if stmt.get("Effect") != "Allow" or stmt.get("Condition"):
-        return False
-    principal = stmt.get("Principal")
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
-
-
-def has_admin_statement(doc: dict[str, Any] | None) -> bool:
-    return any(is_admin_statement(s) for s in _statements(doc))
 
 
 # ---- credential report helpers ----
@@ -447,6 +410,6 @@ def iam_support_role_exists(data: IamData, ctx: CheckContext) -> Result:
     over="roles",
 )
 def iam_role_trust_no_public_principal(role: Role, ctx: CheckContext) -> Result:
-    if any(is_public_statement(s) for s in _statements(role.trust_policy)):
+    if any(is_public_statement(s) for s in statements(role.trust_policy)):
         return Result.failed(f"IAM role {role.id} can be assumed by any principal.")
     return Result.passed(f"IAM role {role.id} trust policy has no public statement.")

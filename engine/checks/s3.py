@@ -3,42 +3,17 @@ transport security, logging, object ownership and lifecycle."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.s3 import Bucket, S3Data
+from engine.policydoc import as_list, is_everyone, is_public_statement, statements
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
                    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 READ_PERMISSIONS = frozenset({"READ", "READ_ACP", "FULL_CONTROL"})
 WRITE_PERMISSIONS = frozenset({"WRITE", "WRITE_ACP", "FULL_CONTROL"})
-
-
-def statements(policy: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
-    """The statements of a policy document (a single statement object counts as a list of one)."""
-    stmts = (policy or {}).get("Statement", [])
-    for st in stmts if isinstance(stmts, list) else [stmts]:
-        if isinstance(st, dict):
-            yield st
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def is_everyone(principal: Any) -> bool:
-    """Principal `"*"`, `{"AWS": "*"}`, or an `AWS` list containing `"*"`."""
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
-
-
-def is_public_statement(statement: dict[str, Any]) -> bool:
-    """Shared definition "public statement": Allow, principal everyone, and no Condition element."""
-    return (statement.get("Effect") == "Allow" and is_everyone(statement.get("Principal"))
-            and "Condition" not in statement)
 
 
 def _missing_pab_flags(config: dict[str, Any]) -> list[str]:
@@ -57,12 +32,12 @@ def _public_grants(bucket: Bucket, permissions: frozenset[str]) -> list[str]:
 def _denies_insecure_transport(statement: dict[str, Any]) -> bool:
     if statement.get("Effect") != "Deny" or not is_everyone(statement.get("Principal")):
         return False
-    if not {"s3:*", "*"} & set(_as_list(statement.get("Action"))):
+    if not {"s3:*", "*"} & set(as_list(statement.get("Action"))):
         return False
     condition = statement.get("Condition") or {}
     for operator in ("Bool", "BoolIfExists"):
         values = (condition.get(operator) or {}).get("aws:SecureTransport")
-        if any(str(v).lower() == "false" for v in _as_list(values) if v is not None):
+        if any(str(v).lower() == "false" for v in as_list(values) if v is not None):
             return True
     return False
 

@@ -83,7 +83,8 @@ class Collector:
 COLLECTORS: dict[str, Collector] = {}
 
 
-def collector(service: str, *, scope: Scope | str, cost: float = 1.0, title: str = "") -> Callable[[CollectFn], CollectFn]:
+def collector(service: str, *, scope: Scope | str, cost: float = 1.0,
+              title: str = "") -> Callable[[CollectFn], CollectFn]:
     """Register the collector of an AWS service. `cost` is the default expected unit cost."""
 
     def register(fn: CollectFn) -> CollectFn:

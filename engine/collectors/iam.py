@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
-from urllib.parse import unquote
 
 import botocore.exceptions
 
 from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch
 from engine.model import GLOBAL_REGION
+from engine.policydoc import normalise_document
 from engine.throttle import aws_call, describe_error, error_code
 
 _AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
@@ -35,22 +34,6 @@ SUPPORT_POLICY_ARN = "arn:aws:iam::aws:policy/AWSSupportAccess"
 _REPORT_FIRST_WAIT_S = 0.1
 _REPORT_MAX_WAIT_S = 2.0
 _REPORT_DEADLINE_S = 60.0
-
-
-def normalise_document(doc: Any) -> dict[str, Any] | None:
-    """A policy document as a dict. IAM returns URL-encoded JSON strings (botocore decodes some
-    operations, not all), so accept a dict, a JSON string or a URL-encoded JSON string."""
-    if doc is None:
-        return None
-    if isinstance(doc, dict):
-        return doc
-    if isinstance(doc, (bytes, bytearray)):
-        doc = doc.decode("utf-8")
-    text = str(doc).strip()
-    if not text.startswith("{"):
-        text = unquote(text)
-    parsed = json.loads(text)
-    return parsed if isinstance(parsed, dict) else None
 
 
 @dataclass

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.model import ScanStatus, Severity
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class ProgressState:
@@ -170,7 +170,8 @@ class _ProgressActorImpl:
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(max(0.05, min(self.heartbeat_s / 2, 5.0)))
-            if self.state.status is ScanStatus.RUNNING and _seconds_since(self.state.updated_at) >= self.heartbeat_s * 0.9:
+            quiet_for = _seconds_since(self.state.updated_at)
+            if self.state.status is ScanStatus.RUNNING and quiet_for >= self.heartbeat_s * 0.9:
                 self.state.heartbeat()
                 await self._notify()
             # A detached actor must never outlive its scan: exit if nobody touched it for too long.
@@ -195,7 +196,8 @@ class _ProgressActorImpl:
         self.state.account_update(account, status, error)
         await self._notify()
 
-    async def finish(self, status: str, summary: dict[str, Any] | None = None, error: str | None = None) -> dict[str, Any]:
+    async def finish(self, status: str, summary: dict[str, Any] | None = None,
+                     error: str | None = None) -> dict[str, Any]:
         self.state.finish(ScanStatus(status), summary, error)
         await self._notify()
         return self.state.snapshot()
@@ -213,14 +215,14 @@ class _ProgressActorImpl:
         try:
             async with cond:
                 await asyncio.wait_for(cond.wait_for(lambda: self.state.version > since_version), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return self.state.snapshot()
 
 
 def _seconds_since(iso: str) -> float:
     t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return (datetime.now(timezone.utc) - t).total_seconds()
+    return (datetime.now(UTC) - t).total_seconds()
 
 
 ProgressActor = ray.remote(num_cpus=0, max_concurrency=1000)(_ProgressActorImpl) if ray else None

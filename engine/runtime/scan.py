@@ -17,7 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import ray
@@ -38,7 +38,7 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 
 
 def new_scan_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
 def _iso(dt: datetime) -> str:
@@ -86,7 +86,7 @@ class ScanExecution:
         self.check_ids = check_ids
         self.params = params or {}
         self.python = python or sys.executable
-        self.started = datetime.now(timezone.utc)
+        self.started = datetime.now(UTC)
         self.accounts = {a: _AccountRun(a) for a in plan.request.accounts}
         self._cancel = threading.Event()
         self._jobs = JobSubmissionClient(ray_conn.dashboard_url)
@@ -252,7 +252,7 @@ class ScanExecution:
             status = ScanStatus.PARTIAL
         else:
             status = ScanStatus.COMPLETED
-        finished = datetime.now(timezone.utc)
+        finished = datetime.now(UTC)
         doc = findings_document(
             scan_id=self.scan_id, status=status.value, started_at=_iso(self.started), finished_at=_iso(finished),
             request=self.plan.request.to_dict(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from engine import checks as check_registry
@@ -25,7 +25,7 @@ def run_unit(unit: Unit, session: AccountSession, *, scanned_regions: tuple[str,
              scan_time: datetime | None = None, threads: int = 8,
              check_ids: frozenset[str] | None = None, params: dict[str, Any] | None = None) -> UnitResult:
     """Collect and evaluate one unit. Never raises for AWS errors: they become ERROR findings."""
-    scan_time = scan_time or datetime.now(timezone.utc)
+    scan_time = scan_time or datetime.now(UTC)
     collectors = collector_registry.load_all()
     col = collectors[unit.service]
     chks = [c for c in check_registry.checks_for(unit.service) if check_ids is None or c.meta.id in check_ids]

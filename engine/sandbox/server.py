@@ -168,7 +168,8 @@ class SandboxMiddleware:
                     self.faults[action] = int(n)
                 for action, f in (spec.get("fail") or {}).items():
                     self.failures[action] = {"code": str(f["code"]), "status": int(f.get("status", 400)),
-                                             "count": int(f.get("count", 1)), "message": str(f.get("message", "injected"))}
+                                             "count": int(f.get("count", 1)),
+                                             "message": str(f.get("message", "injected"))}
             payload = {"faults": self.faults, "failures": self.failures}
         elif cmd == "reset-stats" and environ.get("REQUEST_METHOD") == "POST":
             with self._lock:
@@ -224,14 +225,14 @@ class EmulatorServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> EmulatorServer:
+        import logging
+
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
             create_backend_app,
         )
         from werkzeug.serving import make_server
-
-        import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request drowns real logs
         with socket.socket() as probe:  # werkzeug would sys.exit() on a busy port; raise instead
