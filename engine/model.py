@@ -153,6 +153,9 @@ class ScanRequest:
     ticket_id: str | None = None
     role_name: str = "OrganizationAccountAccessRole"
     external_id: str | None = None
+    # `--regions all`: every account scans its enabled regions; opt-in regions it has not enabled
+    # give SKIPPED findings.
+    all_regions: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -87,6 +87,38 @@ def validate_services(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+def validate_framework(framework: str | None) -> str | None:
+    from engine.model import FRAMEWORK_KEYS
+
+    if framework is None:
+        return None
+    if framework not in FRAMEWORK_KEYS:
+        raise UsageError(f"unknown framework {framework!r} (available: {', '.join(FRAMEWORK_KEYS)})")
+    return framework
+
+
+def framework_check_ids(framework: str, services: Iterable[str] | None = None) -> list[str]:
+    """Ids of the checks mapped to `framework` (optionally only of `services`)."""
+    from engine import checks
+
+    wanted = set(services) if services is not None else None
+    return sorted(c.meta.id for c in checks.load_all().values()
+                  if framework in c.meta.frameworks and (wanted is None or c.meta.service in wanted))
+
+
+def scope_to_framework(request: ScanRequest, framework: str) -> tuple[ScanRequest, list[str]]:
+    """Narrow a request to the services that have checks in `framework`; return the check ids too."""
+    import dataclasses
+
+    ids = framework_check_ids(framework, request.services)
+    if not ids:
+        raise UsageError(f"no check of the selected services maps to framework {framework!r}")
+    from engine import checks
+
+    services = tuple(s for s in request.services if any(checks.CHECKS[i].meta.service == s for i in ids))
+    return dataclasses.replace(request, services=services), ids
+
+
 def validate_request(*, accounts: str | Iterable[str] | None, regions: str | Iterable[str] | None,
                      services: str | Iterable[str] | None, default_regions: Iterable[str] = ("us-east-1",),
                      ticket_id: str | None = None, role_name: str = "OrganizationAccountAccessRole",
@@ -99,7 +131,7 @@ def validate_request(*, accounts: str | Iterable[str] | None, regions: str | Ite
         raise UsageError(f"role name {role_name!r} is not a valid IAM role name")
     return ScanRequest(accounts=accts, regions=validate_regions(regions, default_regions),
                        services=validate_services(services), ticket_id=ticket_id,
-                       role_name=role_name, external_id=external_id)
+                       role_name=role_name, external_id=external_id, all_regions=_split(regions) == ["all"])
 
 
 def build_plan(request: ScanRequest, costs: Mapping[str, float] | None = None) -> ScanPlan:

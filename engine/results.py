@@ -32,10 +32,30 @@ def summarize(findings: list[Finding]) -> dict[str, Any]:
             "by_pillar": by_pillar, "by_service": dict(sorted(by_service.items()))}
 
 
+def framework_summary(findings: list[Finding], framework: str) -> dict[str, Any]:
+    """Per-control finding counts for one framework; a control fails when any of its findings FAILs."""
+    controls: dict[str, dict[str, int]] = {}
+    for f in findings:
+        for control in f.frameworks.get(framework, []):
+            counts = controls.setdefault(control, {s.value: 0 for s in Status})
+            counts[f.status.value] += 1
+    ordered = dict(sorted(controls.items(), key=lambda kv: _control_key(kv[0])))
+    failed = [c for c, n in ordered.items() if n["FAIL"]]
+    return {"framework": framework, "controls": ordered, "controls_failed": len(failed),
+            "controls_passed": sum(1 for n in ordered.values() if not n["FAIL"] and n["PASS"])}
+
+
+def _control_key(control: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in control.replace(".", " ").split())
+
+
 def findings_document(*, scan_id: str, status: str, started_at: str | None, finished_at: str | None,
                       request: dict[str, Any], accounts: list[dict[str, Any]],
-                      findings: list[Finding]) -> dict[str, Any]:
+                      findings: list[Finding], framework: str | None = None) -> dict[str, Any]:
     ordered = sorted(findings, key=sort_key)
+    summary = summarize(ordered)
+    if framework:
+        summary["framework"] = framework_summary(ordered, framework)
     return {
         "schema_version": SCHEMA_VERSION,
         "scan_id": scan_id,
@@ -45,7 +65,7 @@ def findings_document(*, scan_id: str, status: str, started_at: str | None, fini
         "request": {k: request.get(k) for k in ("accounts", "regions", "services", "ticket_id")},
         "accounts": [{"account_id": a["account_id"], "status": a["status"], "error": a.get("error")}
                      for a in accounts],
-        "summary": summarize(ordered),
+        "summary": summary,
         "findings": [f.to_dict() for f in ordered],
     }
 

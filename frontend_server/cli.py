@@ -53,10 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--latency-ms", type=float, default=0.0, help="with --demo: delay every emulator answer")
     s.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
     s.add_argument("--max-concurrent-accounts", type=int, help="account jobs running at once (default 4)")
-    s.add_argument("--mutelist", help="mutelist file (not in this release)")
+    s.add_argument("--mutelist", help="YAML/JSON file of accepted risks: matching FAILs become MUTED")
+    s.add_argument("--framework", help="run only the checks mapped to this framework (cis-aws-3.0, aws-fsbp, "
+                                       "aws-securityhub); the summary gets per-control counts")
     s.add_argument("--resume", metavar="SCAN_ID",
                    help="finish a stored scan: re-run its accounts, skipping the units already finished")
     s.add_argument("--quiet", action="store_true", help="no progress output")
+
+    c = sub.add_parser("checks", help="list the check catalogue")
+    c.add_argument("--service", help="only this service (comma-separated list allowed)")
+    c.add_argument("--framework", help="only checks mapped to this framework")
+    c.add_argument("--format", choices=("table", "json"), default="table")
 
     sb = sub.add_parser("sandbox", help="run the bundled AWS emulator with the demo estate")
     sb.add_argument("--port", type=int, default=5000)
@@ -73,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_scan(args)
         if args.command == "sandbox":
             return cmd_sandbox(args)
+        if args.command == "checks":
+            return cmd_checks(args)
     except UsageError as exc:
         sys.stderr.write(f"cloudscreen: error: {exc}\n")
         return EXIT_USAGE
@@ -108,9 +117,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
                              aws_endpoint_url=args.endpoint_url, ray_address=args.ray_address,
                              max_concurrent_accounts=args.max_concurrent_accounts)
     configure_logging(settings.log_level if not args.quiet else "ERROR", settings.log_format)
+    from engine.mutelist import load_mutelist
+
     formats = _formats(args.format)
-    if args.mutelist:
-        raise UsageError("--mutelist is not available in this release yet")
+    mutelist = load_mutelist(args.mutelist) if args.mutelist else None
+    framework = planning.validate_framework(args.framework)
     if settings.max_concurrent_accounts < 1:
         raise UsageError("--max-concurrent-accounts must be at least 1")
     accounts = planning.validate_accounts(args.accounts) if args.accounts else ()
@@ -128,7 +139,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.demo:
             sandbox, settings, demo_accounts = _start_demo(settings, args, regions)
             accounts = accounts or tuple(demo_accounts)
-        return _run_scan(args, settings, accounts, regions, services, formats, out_root)
+        return _run_scan(args, settings, accounts, regions, services, formats, out_root, mutelist, framework)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -155,7 +166,8 @@ def _start_demo(settings: Any, args: argparse.Namespace, regions: tuple[str, ...
 
 
 def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...], regions: tuple[str, ...],
-              services: tuple[str, ...], formats: tuple[str, ...], out_root: Path) -> int:
+              services: tuple[str, ...], formats: tuple[str, ...], out_root: Path, mutelist: Any,
+              framework: str | None) -> int:
     from engine.credentials import AwsOptions, caller_account
     from engine.model import ScanPlan, ScanRequest, Unit
     from engine.runtime.cluster import connect
@@ -164,7 +176,11 @@ def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...]
 
     store = ResultStore.from_url(settings.store)
     options = AwsOptions.from_settings(settings)
+    from engine.mutelist import MuteRule
+    from engine.plan import scope_to_framework
+
     self_account = None
+    check_ids = None
     if args.resume:
         stored = store.load_scan(args.resume)
         if stored is None:
@@ -176,6 +192,10 @@ def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...]
                               role_name=eng["role_name"], external_id=eng.get("external_id"))
         plan = ScanPlan(request, tuple(Unit(u["account_id"], u["region"], u["service"], u["cost"])
                                        for u in stored["plan"]["units"]))
+        check_ids = eng.get("check_ids")
+        framework = framework or eng.get("framework")
+        if mutelist is None:
+            mutelist = [MuteRule.from_dict(r) for r in eng.get("mutelist") or []]
     else:
         if args.org:
             accounts = tuple(_org_accounts(options))
@@ -183,10 +203,14 @@ def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...]
             self_account = caller_account(options)
             accounts = (self_account,)
         request = ScanRequest(accounts=accounts, regions=regions, services=services,
-                              role_name=settings.role_name, external_id=settings.external_id)
+                              role_name=settings.role_name, external_id=settings.external_id,
+                              all_regions=(args.regions or "").strip() == "all")
+        if framework:
+            request, check_ids = scope_to_framework(request, framework)
         plan = plan_for(request, store)
     conn = connect(settings.ray_address)
-    execution = ScanExecution(plan, settings, store, conn, scan_id=args.resume, self_account=self_account)
+    execution = ScanExecution(plan, settings, store, conn, scan_id=args.resume, self_account=self_account,
+                              check_ids=check_ids, mutelist=mutelist, framework=framework)
     view = ProgressView(quiet=args.quiet, total=len(plan.units))
 
     previous = signal.getsignal(signal.SIGINT)
@@ -301,6 +325,32 @@ class ProgressView:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+# -------------------------------------------------------------------------------------------- checks
+
+def cmd_checks(args: argparse.Namespace) -> int:
+    from engine import checks as registry
+    from engine.plan import validate_framework, validate_services
+
+    services = set(validate_services(args.service)) if args.service else None
+    framework = validate_framework(args.framework)
+    rows = [c.meta for c in sorted(registry.load_all().values(), key=lambda c: (c.meta.service, c.meta.id))
+            if (services is None or c.meta.service in services)
+            and (framework is None or framework in c.meta.frameworks)]
+    if args.format == "json":
+        print(json.dumps([{"id": m.id, "title": m.title, "service": m.service, "resource_type": m.resource_type,
+                           "scope": m.scope.value, "severity": m.severity.value, "pillar": m.pillar.value,
+                           "frameworks": {k: list(v) for k, v in m.frameworks.items()},
+                           "risk": m.risk, "remediation": m.remediation} for m in rows], indent=2))
+        return EXIT_OK
+    width = max((len(m.id) for m in rows), default=2)
+    print(f"{'id':<{width}}  {'service':<14} {'severity':<13} {'pillar':<23} frameworks")
+    for m in rows:
+        refs = "; ".join(f"{k} {', '.join(v)}" for k, v in m.frameworks.items())
+        print(f"{m.id:<{width}}  {m.service:<14} {m.severity.value:<13} {m.pillar.value:<23} {refs}")
+    sys.stderr.write(f"{len(rows)} checks\n")
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------------------------------- sandbox

@@ -11,9 +11,10 @@ import botocore.exceptions
 import pytest
 
 from engine.checks import load_all as load_checks
+from engine.collectors import load_all as load_collectors
 from engine.credentials import AccountSession, AwsOptions, account_session, forget_sessions
 from engine.errors import AssumeRoleError
-from engine.model import GLOBAL_REGION, Finding, Unit
+from engine.model import GLOBAL_REGION, Finding, Scope, Unit
 from engine.runtime.unit import run_unit
 from engine.sandbox.estate import Manifest, member_account_id, seed_demo_estate
 from engine.sandbox.server import EmulatorServer
@@ -99,8 +100,12 @@ def test_assume_role_with_a_wrong_external_id_is_denied(emulator: EmulatorServer
 
 def _scan_account(server: EmulatorServer, manifest: Manifest, account: str) -> list[Finding]:
     session = account_session(account, _options(server, manifest))
-    units = [Unit(account, GLOBAL_REGION, "s3"), Unit(account, GLOBAL_REGION, "iam"),
-             *(Unit(account, region, "ec2") for region in manifest.regions)]
+    units: list[Unit] = []
+    for service, col in sorted(load_collectors().items()):  # every service of the catalogue
+        if col.scope is Scope.GLOBAL:
+            units.append(Unit(account, GLOBAL_REGION, service))
+        else:
+            units.extend(Unit(account, region, service) for region in manifest.regions)
     findings: list[Finding] = []
     for unit in units:
         result = run_unit(unit, session, scanned_regions=manifest.regions, threads=4)

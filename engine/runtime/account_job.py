@@ -23,10 +23,12 @@ from engine import throttle
 from engine.credentials import account_session
 from engine.errors import AssumeRoleError
 from engine.model import Unit, severity_counts
+from engine.regions import disabled_regions
 from engine.runtime.progress import NAMESPACE, progress_actor_name
 from engine.runtime.runner import EngineOptions
-from engine.runtime.unit import error_unit_result
+from engine.runtime.unit import error_unit_result, skipped_unit_result
 from engine.store import ResultStore
+from engine.throttle import describe_error
 
 log = logging.getLogger("cloudscreen.engine.account_job")
 EXIT_NOT_RETRYABLE = 3
@@ -45,20 +47,21 @@ def run_account(store: ResultStore, scan_id: str, account: str) -> int:
     progress = ray.get_actor(progress_actor_name(scan_id), namespace=NAMESPACE)
     progress.account_update.remote(account, "running")
 
-    if opts.assume_for(account):
-        try:
-            account_session(account, opts.aws, assume=True)
-        except AssumeRoleError as exc:
-            reason = str(exc)
-            log.warning("account %s failed: %s", account, reason)
-            store.save_account(scan_id, account, "failed", reason, retryable=False)
-            for u in units:  # nothing more will happen in this account: its share of progress is done
-                progress.unit_finished.remote(u.key, None, True, f"account {account} failed")
-            ray.get(progress.account_update.remote(account, "failed", reason))
-            return EXIT_NOT_RETRYABLE
+    try:
+        session = account_session(account, opts.aws, assume=opts.assume_for(account))
+    except AssumeRoleError as exc:
+        reason = str(exc)
+        log.warning("account %s failed: %s", account, reason)
+        store.save_account(scan_id, account, "failed", reason, retryable=False)
+        for u in units:  # nothing more will happen in this account: its share of progress is done
+            progress.unit_finished.remote(u.key, None, True, f"account {account} failed")
+        ray.get(progress.account_update.remote(account, "failed", reason))
+        return EXIT_NOT_RETRYABLE
 
     finished = store.finished_units(scan_id, account)
     pending = [u for u in units if u.key not in finished]
+    if opts.all_regions and pending:
+        pending = _skip_disabled_regions(store, scan_id, session, pending, progress)
     for u in units:
         if u.key in finished:  # resumed scan: report what an earlier attempt already stored
             stored = store.load_unit(scan_id, u.account_id, u.region, u.service)
@@ -102,6 +105,26 @@ def run_account(store: ResultStore, scan_id: str, account: str) -> int:
     store.save_account(scan_id, account, "completed", error)
     ray.get(progress.account_update.remote(account, "completed", error))
     return 0
+
+
+def _skip_disabled_regions(store: ResultStore, scan_id: str, session: Any, pending: list[Unit],
+                           progress: Any) -> list[Unit]:
+    """`--regions all`: units in opt-in regions the account has not enabled are SKIPPED, not run."""
+    try:
+        disabled = disabled_regions(session, pending[0].region if pending[0].region != "global" else "us-east-1")
+    except Exception as exc:  # cannot tell: scan every region rather than skip some silently
+        log.warning("account %s: cannot list enabled regions (%s); scanning all", pending[0].account_id,
+                    describe_error(exc))
+        return pending
+    keep: list[Unit] = []
+    for u in pending:
+        if u.region in disabled:
+            result = skipped_unit_result(u, f"region {u.region} is not enabled for account {u.account_id}")
+            store.save_unit(scan_id, result)
+            progress.unit_finished.remote(u.key, None, False, f"skipped {u.region}: not enabled")
+        else:
+            keep.append(u)
+    return keep
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,7 @@ class EngineOptions:
                               api_rate_per_s=float(eng.get("api_rate_per_s", 25.0)),
                               assume_role_duration_s=int(eng.get("assume_role_duration_s", 3600)),
                               session_name=f"cloudscreen-{self.scan_id}")
+        self.all_regions = bool(eng.get("all_regions"))
         self.retry_attempts = int(eng.get("retry_attempts", 3))
         self.retry_max_wait_s = float(eng.get("retry_max_wait_s", 8.0))
 

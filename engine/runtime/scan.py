@@ -24,6 +24,7 @@ import ray
 from ray.job_submission import JobStatus, JobSubmissionClient
 
 from engine.model import AccountStatus, ScanPlan, ScanStatus, UnitResult
+from engine.mutelist import MuteRule, apply_mutelist
 from engine.plan import build_plan
 from engine.results import findings_document
 from engine.runtime.cluster import RayConnection, cluster_cpus
@@ -75,7 +76,8 @@ class ScanExecution:
     def __init__(self, plan: ScanPlan, settings: Settings, store: ResultStore, ray_conn: RayConnection, *,
                  scan_id: str | None = None, self_account: str | None = None, unit_parallelism: int = 0,
                  check_ids: list[str] | None = None, params: dict[str, Any] | None = None,
-                 python: str | None = None) -> None:
+                 python: str | None = None, mutelist: list[MuteRule] | None = None,
+                 framework: str | None = None) -> None:
         self.plan = plan
         self.settings = settings
         self.store = store
@@ -85,6 +87,8 @@ class ScanExecution:
         self.unit_parallelism = unit_parallelism
         self.check_ids = check_ids
         self.params = params or {}
+        self.mutelist = mutelist or []
+        self.framework = framework
         self.python = python or sys.executable
         self.started = datetime.now(UTC)
         self.accounts = {a: _AccountRun(a) for a in plan.request.accounts}
@@ -112,6 +116,8 @@ class ScanExecution:
                 "botocore_max_attempts": s.botocore_max_attempts, "api_rate_per_s": s.api_rate_per_s,
                 "assume_role_duration_s": s.assume_role_duration_s, "retry_attempts": s.retry_attempts,
                 "retry_max_wait_s": s.retry_max_wait_s, "check_ids": self.check_ids, "params": self.params,
+                "all_regions": self.plan.request.all_regions,
+                "mutelist": [r.to_dict() for r in self.mutelist], "framework": self.framework,
             },
         }
 
@@ -242,7 +248,7 @@ class ScanExecution:
 
     def _finish(self, duration_s: float) -> ScanOutcome:
         units = self.store.load_units(self.scan_id)
-        findings = [f for u in units for f in u.findings]
+        findings = apply_mutelist([f for u in units for f in u.findings], self.mutelist, self.started)
         accts = list(self.accounts.values())
         if self._cancel.is_set():
             status = ScanStatus.CANCELLED
@@ -257,7 +263,7 @@ class ScanExecution:
             scan_id=self.scan_id, status=status.value, started_at=_iso(self.started), finished_at=_iso(finished),
             request=self.plan.request.to_dict(),
             accounts=[{"account_id": a.account_id, "status": a.status.value, "error": a.error} for a in accts],
-            findings=findings)
+            findings=findings, framework=self.framework)
         self.store.save_findings(self.scan_id, doc)
         durations: dict[str, list[float]] = defaultdict(list)
         for u in units:

@@ -15,7 +15,8 @@ from engine import collectors as collector_registry
 from engine.checks import CheckContext, account_finding, evaluate
 from engine.collectors import CollectContext
 from engine.credentials import AccountSession
-from engine.model import Finding, Status, Unit, UnitResult
+from engine.model import GLOBAL_REGION, Finding, Status, Unit, UnitResult
+from engine.regions import is_offered
 from engine.throttle import CallStats, current_stats, describe_error
 
 log = logging.getLogger("cloudscreen.engine.unit")
@@ -29,6 +30,8 @@ def run_unit(unit: Unit, session: AccountSession, *, scanned_regions: tuple[str,
     collectors = collector_registry.load_all()
     col = collectors[unit.service]
     chks = [c for c in check_registry.checks_for(unit.service) if check_ids is None or c.meta.id in check_ids]
+    if unit.region != GLOBAL_REGION and not is_offered(unit.service, unit.region):
+        return skipped_unit_result(unit, f"{unit.service} is not offered in {unit.region}", chks)
     stats = CallStats()
     token = current_stats.set(stats)
     t0 = time.perf_counter()
@@ -62,3 +65,11 @@ def error_unit_result(unit: Unit, reason: str) -> UnitResult:
     findings = [account_finding(c, unit.account_id, unit.region, Status.ERROR, reason)
                 for c in check_registry.checks_for(unit.service)]
     return UnitResult(unit=unit, findings=findings, duration_s=0.0, error=reason)
+
+
+def skipped_unit_result(unit: Unit, reason: str, chks: list[check_registry.Check] | None = None) -> UnitResult:
+    """A unit that does not apply (service not offered in the region, region not enabled): one
+    SKIPPED finding per check, reported on the account in that region."""
+    chks = chks if chks is not None else check_registry.checks_for(unit.service)
+    findings = [account_finding(c, unit.account_id, unit.region, Status.SKIPPED, reason) for c in chks]
+    return UnitResult(unit=unit, findings=findings, duration_s=0.0)
