@@ -256,3 +256,36 @@ def test_cli_resume_finishes_a_cancelled_scan(emulator, estate, ray_conn, tmp_pa
     index = {(f["check_id"], f["account_id"], f["region"], f["resource_id"]): f["status"] for f in doc["findings"]}
     assert all(index.get((e.check_id, e.account_id, e.region, e.resource_id)) == e.status
                for e in estate.expectations)
+
+
+def test_cli_framework_scope_and_mutelist(emulator, estate, ray_conn, tmp_path, capsys, monkeypatch):
+    from frontend_server.cli import main
+
+    monkeypatch.setenv("CLOUDSCREEN_STORE", f"file://{tmp_path}/store")
+    mutelist = tmp_path / "mutes.yaml"
+    mutelist.write_text("mutes:\n  - check: iam_user_console_mfa_enabled\n    resource: cs-demo-*\n"
+                        "    reason: break-glass user, MFA in the safe\n")
+    code = main(["scan", "--endpoint-url", emulator.endpoint, "--accounts", estate.accounts[0], "--regions",
+                 "us-east-1", "--role-name", estate.role_name, "--external-id", estate.external_id,
+                 "--services", "s3,iam", "--framework", "cis-aws-3.0", "--mutelist", str(mutelist),
+                 "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 0
+    doc = json.loads(Path(capsys.readouterr().out.strip().splitlines()[-1]).read_text())
+    assert doc["findings"] and all("cis-aws-3.0" in f["frameworks"] for f in doc["findings"])
+    muted = [f for f in doc["findings"] if f["status"] == "MUTED"]
+    assert muted and all(f["check_id"] == "iam_user_console_mfa_enabled" for f in muted)
+    assert "break-glass" in muted[0]["message"]
+    controls = doc["summary"]["framework"]["controls"]
+    assert controls["1.10"]["MUTED"] >= 1 and controls["1.10"]["FAIL"] == 0
+    assert controls["1.8"]["FAIL"] == 1  # the weak password policy
+    assert doc["summary"]["by_status"]["MUTED"] == len(muted)
+
+
+def test_cli_bad_mutelist_exits_2_naming_the_line(tmp_path, capsys):
+    from frontend_server.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mutes:\n  - check: x\n    reason: ok\n    whom: me\n")
+    assert main(["scan", "--accounts", "111111111111", "--mutelist", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{bad} line 4: unknown field 'whom'" in err[0]
