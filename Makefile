@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: demo test install bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
@@ -14,10 +17,15 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The browser tests drive Debian's Chromium (headless); install it once.
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium
+
 demo: $(STAMP)
 	$(VENV)/bin/cloudscreen scan --demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m ruff check engine reports frontend_server tests bench
 	$(PY) -m pytest -q
 
