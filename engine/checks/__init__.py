@@ -209,7 +209,8 @@ def evaluate(chk: Check, data: ServiceData, ctx: CheckContext) -> list[Finding]:
     for res in getattr(data, chk.over):
         missing = _missing(chk.needs, res.errors)
         if missing:
-            out.append(_finding(chk, data.account_id, res.region, res.id, res.arn, rtype_default,
+            rtype = getattr(res, "resource_type", None) or rtype_default
+            out.append(_finding(chk, data.account_id, res.region, res.id, res.arn, rtype,
                                 Status.ERROR, f"{res.id}: {missing}"))
             continue
         try:

@@ -39,10 +39,6 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 SANDBOX_PREFIX = "/_sandbox/"
 MANAGEMENT_ACCOUNT = "123456789012"
 
-_THROTTLE_XML = (b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
-                 b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
-                 b"<RequestId>sandbox</RequestId></ErrorResponse>")
-
 
 def _action_of(environ: dict[str, Any], body: bytes) -> str:
     target = environ.get("HTTP_X_AMZ_TARGET")
@@ -89,16 +85,10 @@ class SandboxMiddleware:
         if self.latency_s:
             time.sleep(self.latency_s)
         if throttled:
-            start_response("400 Bad Request", [("Content-Type", "text/xml"),
-                                               ("Content-Length", str(len(_THROTTLE_XML)))])
-            return [_THROTTLE_XML]
+            return _error(environ, start_response, 400, "Throttling", "Rate exceeded")
         if failure is not None:
-            xml = ('<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
-                   f"<Code>{failure['code']}</Code><Message>{failure.get('message', 'injected')}</Message></Error>"
-                   "<RequestId>sandbox</RequestId></ErrorResponse>").encode()
-            start_response(f"{int(failure.get('status', 400))} Injected",
-                           [("Content-Type", "text/xml"), ("Content-Length", str(len(xml)))])
-            return [xml]
+            return _error(environ, start_response, int(failure.get("status", 400)), failure["code"],
+                          failure.get("message", "injected"))
         if action == "AssumeRole" and self.enforce_assume_role:
             denial = self._check_assume_role(body)
             if denial:
@@ -190,6 +180,24 @@ class SandboxMiddleware:
         data = json.dumps(payload).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
         return [data]
+
+
+def _error(environ: dict[str, Any], start_response: Any, status: int, code: str, message: str) -> list[bytes]:
+    """An AWS error answer in the request's protocol: JSON for JSON-protocol services (X-Amz-Target or
+    a JSON content type), XML otherwise — so botocore parses the code and retries throttling."""
+    ctype = environ.get("CONTENT_TYPE", "")
+    if environ.get("HTTP_X_AMZ_TARGET") or "json" in ctype:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
+    else:
+        from xml.sax.saxutils import escape
+
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type>'
+                f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+                "<RequestId>sandbox</RequestId></ErrorResponse>").encode()
+        headers = [("Content-Type", "text/xml")]
+    start_response(f"{status} Error", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _external_ids(doc: dict[str, Any]) -> set[str]:
