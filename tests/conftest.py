@@ -3,7 +3,9 @@ reset before each test that asks for `aws`."""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 from engine.credentials import AccountSession, AwsOptions, account_session, forget_sessions  # noqa: E402
 from engine.model import Finding, Unit  # noqa: E402
 from engine.runtime.unit import run_unit  # noqa: E402
+from engine.sandbox.estate import seed_demo_estate  # noqa: E402
 from engine.sandbox.server import MANAGEMENT_ACCOUNT, EmulatorServer  # noqa: E402
 
 ACCOUNT = MANAGEMENT_ACCOUNT
@@ -74,6 +77,45 @@ def aws(emulator: EmulatorServer) -> Iterator[Aws]:
     throttle.configure(attempts=2, max_wait_s=0.05, initial_wait_s=0.01)
     yield Aws(emulator, AwsOptions(endpoint_url=emulator.endpoint, api_rate_per_s=0, max_attempts=2))
     throttle.configure(attempts=3, max_wait_s=8.0)
+
+
+ESTATE_REGIONS = ("us-east-1", "eu-west-1")
+
+
+def inject_failure(aws, action: str, code: str = "AccessDeniedException", count: int = 1000) -> None:
+    """Make the next `count` calls of `action` fail with the AWS error `code` (not retried: fast)."""
+    req = urllib.request.Request(aws.endpoint + "/_sandbox/faults", method="POST",
+                                 data=json.dumps({"fail": {action: {"code": code, "count": count}}}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def estate_mismatches(aws, service: str) -> list[str]:
+    """Seed the demo estate for `service` alone (one account, two regions), scan it like a real scan
+    (assuming the audit role) and list the expectations about `service`'s checks it does not meet."""
+    manifest = seed_demo_estate(aws.server, accounts=1, regions=ESTATE_REGIONS, services=(service,))
+    account = manifest.accounts[0]
+    session = account_session(account, AwsOptions(endpoint_url=aws.endpoint, role_name=manifest.role_name,
+                                                  external_id=manifest.external_id, api_rate_per_s=0,
+                                                  max_attempts=2))
+    got: dict[tuple[str, str, str], list[str]] = {}
+    try:
+        from engine.collectors import COLLECTORS, load_all
+        from engine.model import GLOBAL_REGION, Scope
+
+        load_all()
+        unit_regions = (GLOBAL_REGION,) if COLLECTORS[service].scope is Scope.GLOBAL else ESTATE_REGIONS
+        for region in unit_regions:
+            result = run_unit(Unit(account, region, service), session, scanned_regions=ESTATE_REGIONS, threads=4)
+            assert result.error is None, f"{service} in {region} could not be collected: {result.error}"
+            for f in result.findings:
+                got.setdefault((f.check_id, f.region, f.resource_id), []).append(f.status.value)
+    finally:
+        forget_sessions()
+    expected = [e for e in manifest.expectations if e.check_id.startswith(service + "_")]
+    assert expected, f"the {service} seeder recorded no expectation"
+    return [f"{e.check_id} {e.region} {e.resource_id}: expected {e.status}, got {got.get(k)}"
+            for e in expected if got.get(k := (e.check_id, e.region, e.resource_id)) != [e.status]]
 
 
 def findings_for(findings: list[Finding], check_id: str, resource_id: str | None = None) -> list[Finding]:
