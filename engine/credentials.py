@@ -38,6 +38,11 @@ def _botocore_session() -> botocore.session.Session:
     return bs
 
 
+def base_session() -> boto3.Session:
+    """A boto3 session on the environment's credential chain, sharing the process's model loader."""
+    return boto3.Session(botocore_session=_botocore_session())
+
+
 class AwsOptions:
     """What the engine needs to know to talk to AWS (a slice of Settings)."""
 

@@ -78,6 +78,13 @@ class AccountStatus(enum.StrEnum):
 
 
 GLOBAL_REGION = "global"
+# Report type (`--format` value, `/api/scans/{id}/reports/{type}`) -> file name.
+REPORT_FILES: dict[str, str] = {
+    "html": "report.html",
+    "json": "findings.json",
+    "csv": "findings.csv",
+    "ocsf": "findings.ocsf.json",
+}
 FRAMEWORK_KEYS = ("cis-aws-3.0", "aws-fsbp", "aws-securityhub")
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -139,11 +139,11 @@ def _parse_expiry(node: yaml.ScalarNode, fail: Any) -> datetime:
         if len(raw) == 10:
             d = date.fromisoformat(raw)
             # A date means "through that day": the rule is off from the next midnight UTC.
-            return datetime.combine(d, time.max, tzinfo=timezone.utc)
+            return datetime.combine(d, time.max, tzinfo=UTC)
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise fail(node, f"expires {raw!r} is not an ISO date (YYYY-MM-DD) or date-time") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def apply_mutelist(findings: list[Finding], rules: list[MuteRule], at: datetime) -> list[Finding]:

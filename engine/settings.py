@@ -44,6 +44,13 @@ class Settings:
     api_rate_per_s: float = 25.0
     assume_role_duration_s: int = 3600
     account_job_retries: int = 1
+    # Result store: server-side encryption of S3 objects (AES256 or aws:kms with the key below).
+    store_sse: str = "AES256"
+    store_kms_key_id: str | None = None
+    # Retention of stored scans and reports; 0 keeps everything. Audit-marked scans are kept if asked.
+    retention_days: float = 0.0
+    retention_keep_audit: bool = True
+    report_link_ttl_s: int = 3600
     zendesk_subdomain: str | None = None
     zendesk_email: str | None = None
     zendesk_api_token: str | None = None
@@ -85,6 +92,12 @@ class Settings:
 
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if isinstance(value, str) and kind.startswith("bool"):
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise UsageError(f"setting {f.name}: {value!r} is not true or false")
     if isinstance(value, str):
         try:
             if kind.startswith("int"):

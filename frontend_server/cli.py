@@ -20,7 +20,6 @@ from engine.errors import CloudScreenError, UsageError
 from engine.model import ScanStatus, Severity
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_THRESHOLD = 0, 1, 2, 3
-SUPPORTED_FORMATS = ("json",)
 KNOWN_FORMATS = ("html", "json", "csv", "ocsf")
 
 
@@ -45,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--regions", help="comma-separated regions, or 'all' (default: CLOUDSCREEN_DEFAULT_REGIONS)")
     s.add_argument("--services", help="comma-separated services, or 'all' (default: all)")
     s.add_argument("--out", default="cloudscreen-out", help="output folder (a sub-folder per scan)")
-    s.add_argument("--format", default=None, help="report formats: html,json,csv,ocsf (this release: json)")
+    s.add_argument("--format", default=None, help="report formats: html,json,csv,ocsf (default: all)")
     s.add_argument("--fail-on", choices=[v.value for v in Severity], help="exit 3 if a FAIL at or above this severity")
     s.add_argument("--endpoint-url", help="send every AWS call to this endpoint (e.g. the emulator)")
     s.add_argument("--demo", action="store_true", help="start the bundled emulator with the demo estate and scan it")
@@ -59,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", metavar="SCAN_ID",
                    help="finish a stored scan: re-run its accounts, skipping the units already finished")
     s.add_argument("--quiet", action="store_true", help="no progress output")
+
+    r = sub.add_parser("report", help="re-render the reports of a stored scan without rescanning")
+    r.add_argument("scan", metavar="SCAN_DIR", help="a scan's output folder (holding findings.json) or a scan id")
+    r.add_argument("--format", default=None, help="html,json,csv,ocsf (default: all)")
+    r.add_argument("--out", help="where to write (default: SCAN_DIR, or ./cloudscreen-out/<scan_id>)")
+
+    pr = sub.add_parser("prune", help="delete stored scans older than the retention period")
+    pr.add_argument("--days", type=float, help="age limit (default: CLOUDSCREEN_RETENTION_DAYS)")
+    pr.add_argument("--include-audit", action="store_true", help="also delete scans marked audit-required")
 
     c = sub.add_parser("checks", help="list the check catalogue")
     c.add_argument("--service", help="only this service (comma-separated list allowed)")
@@ -82,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_sandbox(args)
         if args.command == "checks":
             return cmd_checks(args)
+        if args.command == "report":
+            return cmd_report(args)
+        if args.command == "prune":
+            return cmd_prune(args)
     except UsageError as exc:
         sys.stderr.write(f"cloudscreen: error: {exc}\n")
         return EXIT_USAGE
@@ -97,15 +109,32 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------------------------- scan
 
 def _formats(value: str | None) -> tuple[str, ...]:
+    """The report formats asked for (default: all). findings.json is always written: it is the
+    native format and the contract's last stdout line."""
     if value is None:
-        return SUPPORTED_FORMATS
+        return KNOWN_FORMATS
     wanted = [f.strip().lower() for f in value.split(",") if f.strip()]
     for f in wanted:
         if f not in KNOWN_FORMATS:
             raise UsageError(f"unknown format {f!r} (choose from {', '.join(KNOWN_FORMATS)})")
-        if f not in SUPPORTED_FORMATS:
-            raise UsageError(f"format {f!r} is not available in this release yet; only json is (use --format json)")
-    return tuple(dict.fromkeys(wanted)) or SUPPORTED_FORMATS
+    return tuple(dict.fromkeys(["json", *wanted]))
+
+
+def _check_meta() -> dict[str, Any]:
+    from engine import checks
+
+    return {c.meta.id: c.meta for c in checks.load_all().values()}
+
+
+def _write_reports(doc: dict[str, Any], out_dir: Path, formats: tuple[str, ...], store: Any = None) -> list[Any]:
+    """Render the reports into `out_dir` (and keep a copy in the result store when given)."""
+    from reports.formats import write_reports
+
+    files = write_reports(doc, out_dir, formats, _check_meta())
+    if store is not None:
+        for f in files:
+            store.save_report(doc["scan_id"], f.type, Path(f.path).read_bytes())
+    return files
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -229,13 +258,11 @@ def _run_scan(args: argparse.Namespace, settings: Any, accounts: tuple[str, ...]
         view.close()
 
     out_dir = out_root / outcome.scan_id
-    out_dir.mkdir(parents=True, exist_ok=True)
+    files = _write_reports(outcome.document, out_dir, formats, store)
     path = out_dir / "findings.json"
-    if "json" in formats:
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(outcome.document, indent=2))
-        tmp.replace(path)
     if not args.quiet:
+        for f in files:
+            sys.stderr.write(f"  {f.type:<5} {f.path} ({f.size:,} bytes)\n")
         _print_summary(outcome)
     print(str(path))
     if outcome.status is not ScanStatus.COMPLETED:
@@ -325,6 +352,50 @@ class ProgressView:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+# -------------------------------------------------------------------------------------- report, prune
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from engine.settings import Settings
+    from engine.store import ResultStore
+
+    formats = _formats(args.format)
+    src = Path(args.scan).expanduser()
+    if (src / "findings.json").is_file():
+        try:
+            doc = json.loads((src / "findings.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{src / 'findings.json'} is not a readable findings document: {exc}") from exc
+        out_dir = Path(args.out).expanduser() if args.out else src
+    else:
+        store = ResultStore.from_url(Settings.load().store)
+        doc = store.load_findings(args.scan) if "/" not in args.scan else None
+        if doc is None:
+            raise UsageError(f"{args.scan!r} is neither a folder holding findings.json nor a scan id in {store.url}")
+        out_dir = Path(args.out).expanduser() if args.out else Path("cloudscreen-out") / args.scan
+    if not isinstance(doc, dict) or doc.get("schema_version") != 1 or "findings" not in doc:
+        raise UsageError(f"{args.scan}: not a CloudScreen findings document (schema_version 1)")
+    for f in _write_reports(doc, out_dir.resolve(), formats):
+        sys.stderr.write(f"  {f.type:<5} {f.path} ({f.size:,} bytes)\n")
+    print(str((out_dir / "findings.json").resolve()))
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from engine.settings import Settings
+    from engine.store import ResultStore
+
+    settings = Settings.load()
+    days = args.days if args.days is not None else settings.retention_days
+    if not days or days <= 0:
+        raise UsageError("no retention period: pass --days N or set CLOUDSCREEN_RETENTION_DAYS")
+    store = ResultStore.from_url(settings.store)
+    deleted = store.prune(days, keep_audit=settings.retention_keep_audit and not args.include_audit)
+    for scan_id in deleted:
+        print(scan_id)
+    sys.stderr.write(f"deleted {len(deleted)} scans older than {days:g} days from {store.url}\n")
+    return EXIT_OK
 
 
 # -------------------------------------------------------------------------------------------- checks

@@ -20,7 +20,6 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     (["scan", "--nosuchflag"], "unrecognized arguments: --nosuchflag"),
     (["scan", "--fail-on", "urgent"], "argument --fail-on: invalid choice"),
     (["scan", "--accounts", "111111111111", "--format", "pdf"], "unknown format 'pdf'"),
-    (["scan", "--accounts", "111111111111", "--format", "html"], "format 'html' is not available in this release"),
     (["scan", "--accounts", "111111111111", "--max-concurrent-accounts", "0"], "at least 1"),
     (["scan", "--accounts", "111111111111", "--org"], "not allowed with argument"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),

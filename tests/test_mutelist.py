@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from engine.model import Finding, Pillar, Severity, Status
 from engine.mutelist import MutelistError, MuteRule, apply_mutelist, load_mutelist, parse_mutelist
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def _finding(check="s3_bucket_versioning_enabled", account="111111111111", region="us-east-1",

@@ -289,3 +289,22 @@ def test_cli_bad_mutelist_exits_2_naming_the_line(tmp_path, capsys):
     assert main(["scan", "--accounts", "111111111111", "--mutelist", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"{bad} line 4: unknown field 'whom'" in err[0]
+
+
+def test_all_regions_scans_enabled_regions_and_skips_opt_in_ones(emulator, estate, ray_conn, tmp_path):
+    from engine.plan import validate_request
+
+    settings = _settings(emulator, estate, tmp_path)
+    request = validate_request(accounts=estate.accounts[0], regions="all", services="sqs",
+                               role_name=estate.role_name, external_id=estate.external_id)
+    assert request.all_regions and "ap-east-1" in request.regions and "us-east-1" in request.regions
+    store = ResultStore.from_url(settings.store)
+    outcome = ScanExecution(build_plan(request), settings, store, ray_conn).run()
+    assert outcome.status is ScanStatus.COMPLETED
+    by_region: dict[str, set[str]] = {}
+    for f in outcome.document["findings"]:
+        by_region.setdefault(f["region"], set()).add(f["status"])
+    assert by_region["ap-east-1"] == {"SKIPPED"} and by_region["me-south-1"] == {"SKIPPED"}
+    assert "SKIPPED" not in by_region["us-east-1"] and "SKIPPED" not in by_region["eu-west-1"]
+    skipped = [f for f in outcome.document["findings"] if f["region"] == "ap-east-1"]
+    assert all("not enabled" in f["message"] for f in skipped)
