@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
+PROMTOOL := /usr/bin/promtool
 
-.PHONY: demo test install bench lock clean
+.PHONY: demo test install apt-deps bench lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,20 +18,23 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-# The browser tests drive Debian's Chromium (headless); install it once.
-$(CHROMIUM):
-	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y chromium
+# The browser tests drive Debian's Chromium (headless) and the metrics tests run promtool (Debian's
+# prometheus package): install both once, with one `apt-get update`.
+apt-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(PROMTOOL) ]; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium prometheus; fi
 
 demo: $(STAMP)
 	$(VENV)/bin/cloudscreen scan --demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) apt-deps
 	$(PY) -m ruff check engine reports frontend_server tests bench
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) bench/scan_bench.py
+	$(PY) bench/big_account_bench.py
+	$(PY) bench/report_bench.py
 
 # Re-pin the whole dependency tree after changing pyproject.toml.
 lock:

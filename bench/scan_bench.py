@@ -1,4 +1,4 @@
-"""Scan benchmark: the demo estate (10 accounts × 2 regions by default) scanned on a local Ray.
+"""Scan benchmark: the demo estate (10 accounts × 2 regions, all 29 services by default) on a local Ray.
 
 For each emulator latency (50 ms, then none) it runs the same scan twice in the same session:
   * baseline — one account at a time, one unit at a time, one thread per unit;
@@ -99,9 +99,9 @@ def sandbox(endpoint: str, cmd: str, body: dict | None = None) -> dict:
 
 
 def run_scan(label: str, settings: Settings, accounts: list[str], conn: Any, endpoint: str,
-             unit_parallelism: int) -> dict[str, Any]:
+             unit_parallelism: int, services: tuple[str, ...] = ("s3", "ec2", "iam")) -> dict[str, Any]:
     store = ResultStore.from_url(settings.store)
-    request = ScanRequest(accounts=tuple(accounts), regions=REGIONS, services=("s3", "ec2", "iam"),
+    request = ScanRequest(accounts=tuple(accounts), regions=REGIONS, services=services,
                           role_name=settings.role_name, external_id=settings.external_id)
     plan = build_plan(request)
     sandbox(endpoint, "reset-stats", {})
@@ -124,10 +124,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--accounts", type=int, default=10)
     ap.add_argument("--latencies", default="50,0", help="comma-separated emulator latencies in ms")
+    ap.add_argument("--services", default="all", help="comma-separated services (default: the whole catalogue)")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args()
     configure_logging("WARNING")
     latencies = [float(x) for x in args.latencies.split(",") if x.strip()]
+    from engine.plan import validate_services
+
+    services = validate_services(args.services)
 
     print(f"machine: {platform.platform()}, {psutil.cpu_count()} CPUs, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}", flush=True)
@@ -145,11 +149,13 @@ def main() -> int:
                         external_id=info["external_id"], api_rate_per_s=0)
         serial = dataclasses.replace(base, max_concurrent_accounts=1, unit_threads=1, runners=1, runner_concurrency=1)
         # Warm-up: imports and the emulator's lazily built backends are not what we measure.
-        run_scan("warm-up", base, info["accounts"][:1], conn, info["endpoint"], 0)
+        run_scan("warm-up", base, info["accounts"][:1], conn, info["endpoint"], 0, services)
         for latency in latencies:
             sandbox(info["endpoint"], "config", {"latency_ms": latency})
-            par = run_scan(f"parallel, latency {latency:g} ms", base, info["accounts"], conn, info["endpoint"], 0)
-            ser = run_scan(f"baseline, latency {latency:g} ms", serial, info["accounts"], conn, info["endpoint"], 1)
+            par = run_scan(f"parallel, latency {latency:g} ms", base, info["accounts"], conn, info["endpoint"], 0,
+                           services)
+            ser = run_scan(f"baseline, latency {latency:g} ms", serial, info["accounts"], conn, info["endpoint"], 1,
+                           services)
             par["speedup"] = round(ser["wall_s"] / par["wall_s"], 2)
             results.extend([ser, par])
             _print(results[-2:])

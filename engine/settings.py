@@ -51,6 +51,9 @@ class Settings:
     retention_days: float = 0.0
     retention_keep_audit: bool = True
     report_link_ttl_s: int = 3600
+    # Append-only, hash-chained audit log: a file path, or "-" for stdout.
+    audit_log: str = "-"
+    audit_fsync: bool = False
     zendesk_subdomain: str | None = None
     zendesk_email: str | None = None
     zendesk_api_token: str | None = None

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--days", type=float, help="age limit (default: CLOUDSCREEN_RETENTION_DAYS)")
     pr.add_argument("--include-audit", action="store_true", help="also delete scans marked audit-required")
 
+    a = sub.add_parser("audit", help="audit log tools: `cloudscreen audit verify FILE [--anchor HASH]`")
+    a.add_argument("rest", nargs=argparse.REMAINDER, help="verify FILE [--anchor HASH]")
+
     c = sub.add_parser("checks", help="list the check catalogue")
     c.add_argument("--service", help="only this service (comma-separated list allowed)")
     c.add_argument("--framework", help="only checks mapped to this framework")
@@ -94,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "prune":
             return cmd_prune(args)
+        if args.command == "audit":
+            from frontend_server import audit
+
+            return audit.main(args.rest)
     except UsageError as exc:
         sys.stderr.write(f"cloudscreen: error: {exc}\n")
         return EXIT_USAGE

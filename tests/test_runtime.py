@@ -250,6 +250,10 @@ def test_cli_scan_demo_finds_the_demo_estate_problems(ray_conn, tmp_path):
                   "cs-demo-111111111111-eu-west-1-public")] == "FAIL"
     assert index[("s3_bucket_versioning_enabled", "us-east-1", "cs-demo-111111111111-us-east-1-good")] == "PASS"
     assert "units" in r.stderr and "ETA" in r.stderr, "plain progress lines on a non-terminal stderr"
+    for name in ("report.html", "findings.csv", "findings.ocsf.json"):  # --format defaults to all
+        assert (path.parent / name).stat().st_size > 0, name
+    stored = Path(tmp_path / "store" / "scans" / doc["scan_id"] / "reports")
+    assert {p.name for p in stored.iterdir()} >= {"report.html", "findings.csv", "findings.ocsf.json"}
 
 
 def test_cli_resume_finishes_a_cancelled_scan(emulator, estate, ray_conn, tmp_path, capsys, monkeypatch):

@@ -20,6 +20,7 @@ from engine import throttle
 from engine.credentials import AwsOptions, account_session
 from engine.errors import AssumeRoleError
 from engine.model import Unit, severity_counts
+from engine.runtime.metrics import record_unit, unit_status
 from engine.runtime.progress import NAMESPACE, progress_actor_name
 from engine.runtime.unit import error_unit_result, run_unit
 from engine.store import ResultStore
@@ -90,6 +91,7 @@ class _UnitRunnerImpl:
                               threads=self.opts.unit_threads, check_ids=self.opts.check_ids,
                               params=self.opts.params)
         self.store.save_unit(self.opts.scan_id, result)
+        record_unit(service, unit_status(result), result.duration_s, result.api_calls, result.throttles)
         counts = severity_counts(result.findings)
         progress.unit_finished.remote(unit.key, counts)
         return {"key": unit.key, "service": service, "duration_s": result.duration_s, "error": result.error,
