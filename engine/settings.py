@@ -58,6 +58,13 @@ class Settings:
     zendesk_email: str | None = None
     zendesk_api_token: str | None = None
     zendesk_public_key_file: str | None = None
+    # Fetching the app's public key when no key file is given, and the signed-URL audience.
+    zendesk_app_id: str | None = None
+    zendesk_installation_id: str | None = None
+    zendesk_base_url: str | None = None  # tests or a proxy; default https://<subdomain>.zendesk.com
+    zendesk_key_ttl_s: float = 3600.0
+    zendesk_user_cache_s: float = 60.0
+    session_ttl_s: int = 900
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
