@@ -90,7 +90,7 @@ def inject_failure(aws, action: str, code: str = "AccessDeniedException", count:
     urllib.request.urlopen(req, timeout=10).read()
 
 
-def estate_mismatches(aws: Aws | EmulatorServer, service: str) -> list[str]:
+def estate_mismatches(aws: Aws | EmulatorServer, service: str, *, both_outcomes: bool = False) -> list[str]:
     """Seed one demo account with `service` only (two regions), scan it as a real scan would (through
     the audit role), and list every expectation about the service's checks the scan does not meet —
     and every check of the service the seeder left without an expectation."""
@@ -120,6 +120,10 @@ def estate_mismatches(aws: Aws | EmulatorServer, service: str) -> list[str]:
         wrong = [f"{e.check_id} {e.region} {e.resource_id}: expected {e.status}, got {got.get(k)}"
                  for e in wanted if got.get(k := (e.check_id, e.region, e.resource_id)) != [e.status]]
         wrong += [f"{cid}: the seeder records no expectation" for cid in sorted(ids - {e.check_id for e in wanted})]
+        if both_outcomes:  # every check must be seen failing on a bad resource and passing on a good one
+            for outcome in ("FAIL", "PASS"):
+                seen = {e.check_id for e in wanted if e.status == outcome}
+                wrong += [f"{cid}: the seeder records no {outcome} expectation" for cid in sorted(ids - seen)]
         return wrong
     finally:
         forget_sessions()

@@ -6,12 +6,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from engine.checks import checks_for
-from engine.credentials import AwsOptions, account_session, forget_sessions
-from engine.model import Unit
-from engine.runtime.unit import run_unit
-from engine.sandbox.estate import seed_demo_estate
-from tests.conftest import findings_for, status_of
+from tests.conftest import estate_mismatches, findings_for, status_of
 
 INSTANCE = {"Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": 20,
             "MasterUsername": "admin", "MasterUserPassword": "Password-123"}
@@ -244,27 +239,4 @@ def test_denied_cluster_snapshot_attributes_report_error_as_a_cluster_snapshot(a
 # -- demo estate --
 
 def test_demo_estate_seeder_matches_rds_checks(emulator):
-    emulator.reset()
-    forget_sessions()
-    try:
-        manifest = seed_demo_estate(emulator, accounts=1, regions=REGIONS, services=("rds",))
-        account = manifest.accounts[0]
-        session = account_session(account, AwsOptions(endpoint_url=emulator.endpoint, role_name=manifest.role_name,
-                                                       external_id=manifest.external_id, api_rate_per_s=0,
-                                                       max_attempts=2))
-        got: dict[tuple[str, str, str], list[str]] = {}
-        for region in REGIONS:
-            result = run_unit(Unit(account, region, "rds"), session, scanned_regions=REGIONS, threads=4)
-            assert result.error is None
-            for f in result.findings:
-                got.setdefault((f.check_id, f.region, f.resource_id), []).append(f.status.value)
-    finally:
-        forget_sessions()
-        emulator.reset()
-    expected = [e for e in manifest.expectations if e.check_id.startswith("rds_")]
-    ids = {c.meta.id for c in checks_for("rds")}
-    assert {e.check_id for e in expected if e.status == "FAIL"} == ids
-    assert {e.check_id for e in expected if e.status == "PASS"} == ids
-    wrong = [f"{e.check_id} {e.region} {e.resource_id}: expected {e.status}, got {got.get(k)}"
-             for e in expected if got.get(k := (e.check_id, e.region, e.resource_id)) != [e.status]]
-    assert not wrong, "\n".join(wrong)
+    assert estate_mismatches(emulator, "rds", both_outcomes=True) == []
