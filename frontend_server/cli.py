@@ -110,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("cloudscreen: interrupted\n")
         return EXIT_FAILED
+    except Exception as exc:  # the trace goes to the log (CLOUDSCREEN_LOG_LEVEL=DEBUG), one line to the user
+        import logging
+
+        logging.getLogger("cloudscreen.cli").debug("unexpected error", exc_info=True)
+        sys.stderr.write(f"cloudscreen: internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                         " (set CLOUDSCREEN_LOG_LEVEL=DEBUG for details)\n")
+        return EXIT_FAILED
     return EXIT_USAGE
 
 

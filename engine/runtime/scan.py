@@ -10,6 +10,7 @@ its scan.
 from __future__ import annotations
 
 import logging
+import shlex
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import ray
 from ray.job_submission import JobStatus, JobSubmissionClient
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from engine.model import AccountStatus, ScanPlan, ScanStatus, UnitResult
 from engine.mutelist import MuteRule, apply_mutelist
@@ -36,6 +38,18 @@ from engine.store import ResultStore
 log = logging.getLogger("cloudscreen.engine.scan")
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+def _jobs_api_transient(exc: BaseException) -> bool:
+    # A fresh Ray's dashboard answers "No available agent to submit job" until its agent registers;
+    # connection errors cover a dashboard restarting. Anything else is a real error.
+    text = str(exc)
+    return ("No available agent" in text or "please try again later" in text
+            or isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__name__ in ("ConnectionError", "Timeout"))
+
+
+_JOBS_API_RETRY = Retrying(retry=retry_if_exception(_jobs_api_transient), stop=stop_after_delay(90),
+                           wait=wait_exponential_jitter(initial=0.5, max=5.0), reraise=True)
 
 
 def new_scan_id() -> str:
@@ -142,9 +156,12 @@ class ScanExecution:
     def _submit(self, acct: _AccountRun) -> None:
         acct.attempts += 1
         acct.status = AccountStatus.RUNNING
-        acct.job_id = self._jobs.submit_job(
-            entrypoint=(f"{self.python} -m engine.runtime.account_job --store {self.store.url} "
-                        f"--scan-id {self.scan_id} --account {acct.account_id}"),
+        acct.job_id = _JOBS_API_RETRY(
+            self._jobs.submit_job,
+            # The entrypoint runs in a shell: quote what may hold shell characters (an s3:// URL's query).
+            entrypoint=(f"{shlex.quote(self.python)} -m engine.runtime.account_job "
+                        f"--store {shlex.quote(self.store.url)} --scan-id {shlex.quote(self.scan_id)} "
+                        f"--account {acct.account_id}"),
             submission_id=f"cloudscreen-{self.scan_id}-{acct.account_id}-{acct.attempts}-{uuid.uuid4().hex[:6]}",
             entrypoint_num_cpus=0,
             metadata={"scan_id": self.scan_id, "account_id": acct.account_id, "attempt": str(acct.attempts)},
@@ -166,11 +183,14 @@ class ScanExecution:
         if record and record.get("error"):
             acct.error = record["error"]
         else:
+            # One line for the user (Ray's message embeds the job's log tail); details stay in the Ray job log.
             try:
-                info = self._jobs.get_job_info(acct.job_id)
-                acct.error = f"account job {status.value.lower()}: {(info.message or '').strip()[:300]}"
+                first = ((self._jobs.get_job_info(acct.job_id).message or "").strip().splitlines() or [""])[0]
             except Exception:
-                acct.error = f"account job {status.value.lower()}"
+                first = ""
+            reason = first.split(", last available logs")[0].rstrip(":. ")[:200]
+            acct.error = (f"account job {acct.job_id} {status.value.lower()}" + (f": {reason}" if reason else "")
+                          + " (see the job's log in Ray)")
         self.progress.account_update.remote(acct.account_id, "failed", acct.error)
 
     def _stop_running(self) -> None:
@@ -196,7 +216,7 @@ class ScanExecution:
                 self._submit(acct)
                 running.append(acct)
             for acct in running:
-                status = self._jobs.get_job_status(acct.job_id)
+                status = _JOBS_API_RETRY(self._jobs.get_job_status, acct.job_id)
                 if status.is_terminal():
                     self._settle(acct, status)
             if not queue and all(a.status not in (AccountStatus.RUNNING, AccountStatus.PENDING)
