@@ -65,6 +65,12 @@ class Settings:
     zendesk_key_ttl_s: float = 3600.0
     zendesk_user_cache_s: float = 60.0
     session_ttl_s: int = 900
+    # The front: base of report links handed to browsers ("" = relative links), WebSocket limits.
+    public_url: str = ""
+    ws_auth_timeout_s: float = 10.0
+    ws_rate_per_s: float = 20.0
+    ws_burst: int = 40
+    ws_max_violations: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--framework", help="only checks mapped to this framework")
     c.add_argument("--format", choices=("table", "json"), default="table")
 
+    sv = sub.add_parser("serve", help="run the front (REST + WebSocket) with Hypercorn")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--demo", action="store_true", help="demo mode: dev sessions, demo-friendly roles")
+
+    dm = sub.add_parser("demo", help="emulator + demo estate + local Ray + the front, on one machine")
+    dm.add_argument("--port", type=int, default=8080)
+    dm.add_argument("--accounts", type=int, default=3)
+
     sb = sub.add_parser("sandbox", help="run the bundled AWS emulator with the demo estate")
     sb.add_argument("--port", type=int, default=5000)
     sb.add_argument("--accounts", type=int, default=3)
@@ -97,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "prune":
             return cmd_prune(args)
+        if args.command == "serve":
+            from frontend_server.app import serve
+
+            return serve(args)
+        if args.command == "demo":
+            return cmd_demo(args)
         if args.command == "audit":
             from frontend_server import audit
 
@@ -410,6 +425,35 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print(scan_id)
     sys.stderr.write(f"deleted {len(deleted)} scans older than {days:g} days from {store.url}\n")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The whole product on one machine: the bundled emulator seeded with the demo estate, a local
+    Ray and the front in demo mode (dev sessions), until Ctrl-C."""
+    from engine.sandbox.server import EmulatorProcess
+    from frontend_server.app import serve
+
+    if not 1 <= args.accounts <= 50:
+        raise UsageError("--accounts must be between 1 and 50")
+    for k, v in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                 ("AWS_DEFAULT_REGION", "us-east-1")):
+        os.environ[k] = v
+    os.environ.pop("AWS_PROFILE", None)
+    sys.stderr.write(f"starting the bundled AWS emulator with {args.accounts} demo accounts...\n")
+    emulator = EmulatorProcess(accounts=args.accounts)
+    info = emulator.start()
+    os.environ.update(CLOUDSCREEN_AWS_ENDPOINT_URL=info["endpoint"], CLOUDSCREEN_ROLE_NAME=info["role_name"],
+                      CLOUDSCREEN_EXTERNAL_ID=info["external_id"],
+                      CLOUDSCREEN_DEFAULT_REGIONS=",".join(info["regions"]))
+    sys.stderr.write(f"emulator at {info['endpoint']}; accounts {', '.join(info['accounts'])}; "
+                     f"front on http://127.0.0.1:{args.port} (Ctrl-C to stop)\n")
+    try:
+        return serve(argparse.Namespace(host="127.0.0.1", port=args.port, demo=True,
+                                        demo_accounts=tuple(info["accounts"])))
+    finally:
+        emulator.stop()
 
 
 # -------------------------------------------------------------------------------------------- checks
