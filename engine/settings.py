@@ -71,6 +71,9 @@ class Settings:
     ws_rate_per_s: float = 20.0
     ws_burst: int = 40
     ws_max_violations: int = 20
+    # Protocol-level WebSocket pings; a peer silent for ws_read_timeout_s is dropped.
+    ws_ping_interval_s: float = 20.0
+    ws_read_timeout_s: float = 60.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -115,9 +115,11 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
 
     from frontend_server.api import blueprint as api_blueprint
     from frontend_server.ws import blueprint as ws_blueprint
+    from frontend_server.zendesk_api import blueprint as zendesk_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(ws_blueprint)
+    app.register_blueprint(zendesk_blueprint)
     metrics.allow_routes(rule.rule for rule in app.url_map.iter_rules())
 
     @app.before_serving
@@ -166,10 +168,14 @@ def _roles_table(settings: Settings, demo: bool) -> Any:
     return table
 
 
-def hypercorn_config(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> HypercornConfig:
+def hypercorn_config(host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, ping_interval_s: float = 20.0,
+                     read_timeout_s: float = 60.0) -> HypercornConfig:
     """Hypercorn settings for the front: 64 KiB WebSocket messages (bigger ones close with 1009),
-    graceful shutdown, no server header leaking versions."""
+    protocol pings with a read timeout (Hypercorn sends pings but only the read timeout drops a
+    silent peer), graceful shutdown, no server header leaking versions."""
     config = HypercornConfig()
+    config.websocket_ping_interval = ping_interval_s
+    config.read_timeout = int(read_timeout_s)
     config.bind = [f"{host}:{port}"]
     config.websocket_max_message_size = MAX_WS_MESSAGE_BYTES
     config.graceful_timeout = 20.0
@@ -207,7 +213,9 @@ def serve(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         log.info("serving on http://%s:%d%s", host, port, " (demo mode)" if args.demo else "")
-        await hypercorn_serve(app, hypercorn_config(host, port), shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        config = hypercorn_config(host, port, ping_interval_s=settings.ws_ping_interval_s,
+                                  read_timeout_s=settings.ws_read_timeout_s)
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
     try:
         asyncio.run(main())

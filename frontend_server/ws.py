@@ -45,6 +45,15 @@ from frontend_server.schemas import (
 
 log = logging.getLogger("cloudscreen.front.ws")
 
+
+class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Adds the connection id (and the user id once known) as extra fields of every record, so JSON
+    logs (CLOUDSCREEN_LOG_FORMAT=json) can be filtered by connection; per-call extras are kept."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        kwargs["extra"] = {**(self.extra or {}), **(kwargs.get("extra") or {})}
+        return msg, kwargs
+
 blueprint = Blueprint("ws", __name__)
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -101,6 +110,7 @@ class Connection:
         self.front = front
         self.id = uuid.uuid4().hex[:12]
         self.user: SessionUser | None = None
+        self.log = _ConnectionLog(log, {"connection_id": self.id})
         self.streams: dict[str, asyncio.Task[None]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         limits = front.ws_limits
@@ -162,6 +172,8 @@ class Connection:
             raise _Close(CLOSE_UNAUTHENTICATED, str(exc)[:120]) from None
         self.front.audit.record(AuditAction.AUTH_LOGIN, user_id=self.user.id, role=self.user.role.value,
                                 connection_id=self.id, details={"via": "ws"})
+        self.log.extra = {"connection_id": self.id, "user_id": self.user.id}
+        self.log.info("ws connection authenticated as %s (%s)", self.user.id, self.user.role.value)
         await self.auth_ok(msg.get("id"))
 
     async def auth_ok(self, msg_id: Any) -> None:
@@ -227,7 +239,7 @@ class Connection:
         except (_Close, asyncio.CancelledError):
             raise
         except Exception:
-            log.exception("ws handler of %s failed", type(body).__name__)
+            self.log.exception("ws handler of %s failed", type(body).__name__)
             await self.error("internal", "internal error; see the server log", msg_id)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -377,21 +389,26 @@ async def ws() -> None:
     await websocket.accept()
     conn = Connection(front)
     front.metrics.ws_connections.inc()
+    conn.log.debug("ws connection opened")
+    close_code: int | None = None
     try:
         await conn.serve()
     except _Close as close:
+        close_code = close.code
         await conn.close_all()
         with contextlib.suppress(Exception):
             await websocket.close(close.code, close.reason[:120])
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("ws connection %s failed", conn.id)
+        close_code = CLOSE_INTERNAL
+        conn.log.exception("ws connection %s failed", conn.id)
         with contextlib.suppress(Exception):
             await websocket.close(CLOSE_INTERNAL, "internal error")
     finally:
         await conn.close_all()
         front.metrics.ws_connections.dec()
+        conn.log.info("ws connection closed", extra={"close_code": close_code})
 
 
 __all__ = ["HANDLERS", "Connection", "Route", "blueprint"]

@@ -132,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--store", required=True)
     p.add_argument("--scan-id", required=True)
     p.add_argument("--account", required=True)
+    p.add_argument("--ray-address", default=None, help="GCS address of the cluster that runs the scan")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    ray.init(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
+    ray.init(address=args.ray_address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
     try:
         return run_account(ResultStore.from_url(args.store), args.scan_id, args.account)
     except Exception:

@@ -161,7 +161,10 @@ class ScanExecution:
             # The entrypoint runs in a shell: quote what may hold shell characters (an s3:// URL's query).
             entrypoint=(f"{shlex.quote(self.python)} -m engine.runtime.account_job "
                         f"--store {shlex.quote(self.store.url)} --scan-id {shlex.quote(self.scan_id)} "
-                        f"--account {acct.account_id}"),
+                        f"--account {acct.account_id}"
+                        # Name the cluster: with several local clusters on a machine, a job's own
+                        # discovery may join the most recently started one instead of ours.
+                        + (f" --ray-address {shlex.quote(self.ray.address)}" if self.ray.address else "")),
             submission_id=f"cloudscreen-{self.scan_id}-{acct.account_id}-{acct.attempts}-{uuid.uuid4().hex[:6]}",
             entrypoint_num_cpus=0,
             metadata={"scan_id": self.scan_id, "account_id": acct.account_id, "attempt": str(acct.attempts)},
