@@ -18,6 +18,7 @@ from typing import Any
 from hypercorn.config import Config as HypercornConfig
 from quart import Quart, request
 from quart.typing import ResponseReturnValue
+from quart_schema import QuartSchema
 
 from engine.settings import Settings
 from engine.store import ResultStore
@@ -120,6 +121,10 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
     app.register_blueprint(api_blueprint)
     app.register_blueprint(ws_blueprint)
     app.register_blueprint(zendesk_blueprint)
+    # OpenAPI at /openapi.json and Swagger UI at /docs (the UI page loads its own assets from a CDN).
+    QuartSchema(app, openapi_path="/openapi.json", swagger_ui_path="/docs", redoc_ui_path=None,
+                scalar_ui_path=None, info={"title": "CloudScreen", "version": "0.1.0"},
+                security_schemes={"session": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}})
     metrics.allow_routes(rule.rule for rule in app.url_map.iter_rules())
 
     @app.before_serving

@@ -146,6 +146,15 @@ def test_health_ready_and_metrics_answer_without_a_token(front: _Front) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_openapi_lists_the_rest_api_and_docs_are_served(front: _Front) -> None:
+    status, spec, _ = front.http("GET", "/openapi.json")
+    assert status == 200 and spec["info"]["title"] == "CloudScreen"
+    for path in ("/api/scans", "/api/scans/{scan_id}", "/api/scans/{scan_id}/findings", "/health", "/ready"):
+        assert path in spec["paths"], sorted(spec["paths"])
+    status, page, ctype = front.http("GET", "/docs")
+    assert status == 200 and ctype.startswith("text/html") and "/openapi.json" in page
+
+
 @pytest.mark.asyncio
 async def test_ready_is_503_with_reasons_when_the_store_is_not_writable(tmp_path: Path, ray_conn) -> None:  # noqa: F811
     blocker = tmp_path / "file"
