@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -374,35 +375,43 @@ def _check_key(key: str) -> str:
     return "/".join(parts)
 
 
-class _Backend:
+class _Backend(ABC):
     """Raw object operations on keys relative to the store root."""
 
     @property
+    @abstractmethod
     def url(self) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def describe(self, key: str) -> str:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def get(self, key: str) -> bytes | None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def keys(self, prefix: str) -> list[str]:
         """Every key under the folder `prefix`, recursively, in no particular order."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def folders(self, prefix: str) -> list[str]:
         """Names of the immediate sub-folders of `prefix`."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def delete(self, key: str) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def delete_folder(self, prefix: str) -> None:
-        raise NotImplementedError
+        ...
 
 
 class _FileBackend(_Backend):
