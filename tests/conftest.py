@@ -82,12 +82,17 @@ def aws(emulator: EmulatorServer) -> Iterator[Aws]:
 ESTATE_REGIONS = ("us-east-1", "eu-west-1")
 
 
+def sandbox_control(endpoint: str, cmd: str, body: dict | None = None) -> dict:
+    """Call the emulator's `/_sandbox/<cmd>` control endpoint (POST with a JSON body, else GET)."""
+    req = urllib.request.Request(f"{endpoint}/_sandbox/{cmd}", method="POST" if body is not None else "GET",
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req, timeout=10).read())
+
+
 def inject_failure(aws, action: str, code: str = "AccessDeniedException", count: int = 1000) -> None:
     """Make the next `count` calls of `action` fail with the AWS error `code` (not retried: fast)."""
-    req = urllib.request.Request(aws.endpoint + "/_sandbox/faults", method="POST",
-                                 data=json.dumps({"fail": {action: {"code": code, "count": count}}}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10).read()
+    sandbox_control(aws.endpoint, "faults", {"fail": {action: {"code": code, "count": count}}})
 
 
 def estate_mismatches(aws: Aws | EmulatorServer, service: str, *, both_outcomes: bool = False) -> list[str]:

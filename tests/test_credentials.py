@@ -3,9 +3,7 @@ handling (s3control host, not-implemented answers), client reuse, credential err
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 
 import pytest
 
@@ -16,12 +14,7 @@ from engine.sandbox.estate import seed_demo_estate
 from engine.throttle import CallStats, current_stats, describe_error
 
 from .conftest import ACCOUNT
-
-
-def _sandbox(endpoint: str, cmd: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(f"{endpoint}/_sandbox/{cmd}", method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None)
-    return json.loads(urllib.request.urlopen(req, timeout=10).read())
+from .conftest import sandbox_control as _sandbox
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from engine.sandbox.estate import Manifest, seed_demo_estate
 from engine.sandbox.server import EmulatorServer
 from engine.settings import Settings
 from engine.store import ResultStore
+from tests.conftest import sandbox_control
 
 pytestmark = pytest.mark.ray
 REGIONS = ("us-east-1", "eu-west-1")
@@ -41,9 +41,7 @@ def estate(emulator: EmulatorServer) -> Iterator[Manifest]:
 
 
 def _sandbox(server: EmulatorServer, cmd: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(f"{server.endpoint}/_sandbox/{cmd}", method="POST" if body is not None else "GET",
-                                 data=json.dumps(body).encode() if body is not None else None)
-    return json.loads(urllib.request.urlopen(req, timeout=10).read())
+    return sandbox_control(server.endpoint, cmd, body)
 
 
 def _settings(server: EmulatorServer, manifest: Manifest, tmp_path: Path, **kw) -> Settings:
