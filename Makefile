@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# checkov ships a module named hcl2 that clashes with python-hcl2: it lives in a virtualenv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM := /usr/bin/chromium
 PROMTOOL := /usr/bin/promtool
 
-.PHONY: demo test install apt-deps bench lock clean
+.PHONY: demo test install apt-deps bench lock lock-checkov clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +20,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(CHECKOV_STAMP): deploy/checkov/requirements.lock
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/checkov/requirements.lock
+	touch $(CHECKOV_STAMP)
 
 # The browser tests drive Debian's Chromium (headless) and the metrics tests run promtool (Debian's
 # prometheus package): install both once, with one `apt-get update`.
@@ -27,7 +35,7 @@ apt-deps:
 demo: $(STAMP)
 	$(VENV)/bin/cloudscreen scan --demo
 
-test: $(STAMP) apt-deps
+test: $(STAMP) $(CHECKOV_STAMP) apt-deps
 	$(PY) -m ruff check engine reports frontend_server tests bench
 	$(PY) -m pytest -q
 
@@ -43,5 +51,12 @@ lock:
 	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^cloudscreen' > requirements.lock
 	rm -rf .venv-lock
 
+lock-checkov:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet checkov==3.3.30
+	{ sed -n '1,2p' deploy/checkov/requirements.lock; .venv-lock/bin/pip freeze; } > deploy/checkov/requirements.lock.new
+	mv deploy/checkov/requirements.lock.new deploy/checkov/requirements.lock
+	rm -rf .venv-lock
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .cloudscreen cloudscreen-out
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .hypothesis .cloudscreen cloudscreen-out
