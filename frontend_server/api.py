@@ -8,14 +8,24 @@ report downloads also accept a signed, expiring link (`?exp=...&sig=...`). Error
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import ray
 from pydantic import ValidationError
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, g, request
 from quart.typing import ResponseReturnValue
+from quart_schema import (
+    RequestSchemaValidationError,
+    document_request,
+    document_response,
+    security_scheme,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from engine.errors import CloudScreenError, StoreError, UsageError
 from engine.model import REPORT_FILES
@@ -25,7 +35,24 @@ from frontend_server.audit import Action as AuditAction
 from frontend_server.audit import Result
 from frontend_server.auth import Action, AuthError, Forbidden, Role, SessionUser
 from frontend_server.scans import ScanConflict, ScanNotFound, check_scan_id
-from frontend_server.schemas import DevSessionBody, RestError, ScanCreated, ScanStartBody, SessionAnswer, UserOut
+from frontend_server.schemas import (
+    CancelAccepted,
+    DevSessionBody,
+    ErrorOut,
+    FindingsPage,
+    FindingsQuery,
+    HealthOut,
+    ReadyOut,
+    ReportLinkQuery,
+    RestError,
+    ScanCreated,
+    ScanDetail,
+    ScanListOut,
+    ScanListQuery,
+    ScanStartBody,
+    SessionAnswer,
+    UserOut,
+)
 
 log = logging.getLogger("cloudscreen.front.api")
 
@@ -36,7 +63,6 @@ _STATUS = {"bad_request": 400, "unauthorized": 401, "forbidden": 403, "not_found
 # auth.AuthError reasons → the metric's reason vocabulary (frontend_server.metrics.AUTH_FAILURE_REASONS).
 _METRIC_REASON = {"bad_audience": "wrong_audience", "bad_issuer": "wrong_issuer", "missing_claim": "malformed"}
 READY_TIMEOUT_S = 5.0
-MAX_PAGE = 1000
 FINDING_FILTERS = ("status", "severity", "service", "account_id", "region", "check_id")
 
 
@@ -55,6 +81,49 @@ def error_body(code: str, message: str) -> ResponseReturnValue:
 @blueprint.app_errorhandler(ApiError)
 async def _api_error(exc: ApiError) -> ResponseReturnValue:
     return error_body(exc.code, str(exc))
+
+
+@blueprint.app_errorhandler(RequestSchemaValidationError)
+async def _invalid_request(exc: RequestSchemaValidationError) -> ResponseReturnValue:
+    """A body or query string that its quart-schema model refused: `bad_request` naming the field."""
+    return error_body("bad_request", validation_message(exc.validation_error))
+
+
+def validation_message(error: Exception | None, what: str = "body") -> str:
+    """One line a user can act on, from a pydantic error: the first bad field and why."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        if not first.get("loc"):
+            return f"the {what} must be a JSON object (Content-Type: application/json)"
+        where = ".".join(str(p) for p in first.get("loc", ())) or what
+        return f"{where}: {first.get('msg')}"
+    return f"the {what} is not valid"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def errors(*codes: str) -> Callable[[F], F]:
+    """Document the `{"error": ...}` answers an endpoint may give (OpenAPI only)."""
+
+    def decorator(func: F) -> F:
+        for code in codes:
+            func = document_response(ErrorOut, _STATUS[code])(func)
+        return func
+
+    return decorator
+
+
+def authenticated(func: F) -> F:
+    """Require `Authorization: Bearer <session token>` before anything else runs (the body and query
+    are validated after it, so an anonymous caller learns nothing); the user is `g.user`."""
+
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.user = _user()
+        return await func(*args, **kwargs)
+
+    return security_scheme([{"session": []}])(errors("unauthorized")(wrapper))  # type: ignore[return-value]
 
 
 # ------------------------------------------------------------------------------------------ shared checks
@@ -118,20 +187,12 @@ def _guard(user: SessionUser, action: Action, accounts: Iterable[str] | None = N
         raise ApiError("forbidden", str(exc)) from None
 
 
-async def _json_body() -> Any:
-    body = await request.get_json(force=True, silent=True)
-    if body is None:
-        raise ApiError("bad_request", "the body must be a JSON object")
-    return body
-
-
 def _model(model: type[Any], body: Any) -> Any:
+    """Validate a body the endpoint reads itself (optional or form bodies) against its schema."""
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
-        raise ApiError("bad_request", f"{where}: {first.get('msg')}") from None
+        raise ApiError("bad_request", validation_message(exc)) from None
 
 
 def _scan_errors(exc: Exception) -> ApiError:
@@ -147,12 +208,15 @@ def _scan_errors(exc: Exception) -> ApiError:
 # ------------------------------------------------------------------------------------------ probes
 
 @blueprint.get("/health")
+@validate_response(HealthOut)
 async def health() -> ResponseReturnValue:
     """Liveness: the process answers."""
-    return {"status": "ok"}
+    return HealthOut()
 
 
 @blueprint.get("/ready")
+@validate_response(ReadyOut)
+@document_response(ReadyOut, 503)
 async def ready() -> ResponseReturnValue:
     """Readiness: Ray reachable and the result store writable; 503 with the reasons otherwise."""
     front = state()
@@ -168,8 +232,8 @@ async def ready() -> ResponseReturnValue:
     except Exception as exc:
         reasons.append(f"store: {exc or type(exc).__name__}")
     if reasons:
-        return {"status": "unavailable", "reasons": reasons}, 503
-    return {"status": "ready"}
+        return ReadyOut(status="unavailable", reasons=reasons).wire(), 503
+    return ReadyOut(status="ready").wire()
 
 
 @blueprint.get("/metrics")
@@ -182,8 +246,12 @@ async def metrics() -> ResponseReturnValue:
 # ------------------------------------------------------------------------------------------ sessions
 
 @blueprint.post("/api/dev/session")
+@validate_response(SessionAnswer)
+@errors("bad_request", "not_found")
+@document_request(DevSessionBody)
 async def dev_session() -> ResponseReturnValue:
-    """Demo mode only: a session token for the asked role, without Zendesk."""
+    """Demo mode only (404 otherwise): a session token for the asked role, without Zendesk.
+    Body: `{"role": "admin|analyst|viewer", "name"?}` (empty = analyst)."""
     front = state()
     if not front.demo:
         raise ApiError("not_found", "no such endpoint")
@@ -192,7 +260,7 @@ async def dev_session() -> ResponseReturnValue:
     user = SessionUser(id=f"demo-{role.value}", name=body.name or f"Demo {role.value}", role=role)
     token, expires = front.tokens.issue(user)
     front.audit.record(AuditAction.AUTH_LOGIN, user_id=user.id, role=role.value, details={"mode": "demo"})
-    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public())).wire()
+    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public()))
 
 
 def _iso(dt: Any) -> str:
@@ -202,13 +270,17 @@ def _iso(dt: Any) -> str:
 # ------------------------------------------------------------------------------------------ scans
 
 @blueprint.post("/api/scans")
-async def start_scan() -> ResponseReturnValue:
+@validate_response(ScanCreated, 202)
+@errors("bad_request", "forbidden", "conflict")
+@authenticated
+@validate_request(ScanStartBody)
+async def start_scan(data: ScanStartBody) -> ResponseReturnValue:
     """Start a scan (body as `scan.start`); 202 `{scan_id}`."""
     front = state()
-    user = _user()
-    if user.role.rank < Role.ANALYST.rank:  # the role first: a viewer's body is not even read
+    user: SessionUser = g.user
+    if user.role.rank < Role.ANALYST.rank:  # the role first: a viewer's request is not even resolved
         _guard(user, Action.START_SCAN)
-    body: ScanStartBody = _model(ScanStartBody, await _json_body())
+    body = data
     try:
         req = await front.scans.resolve(body)
     except Exception as exc:
@@ -218,23 +290,27 @@ async def start_scan() -> ResponseReturnValue:
     active = await front.scans.launch(req, user_id=user.id)
     front.audit.record(AuditAction.SCAN_START, user_id=user.id, role=user.role.value, accounts=req.accounts,
                        scan_id=active.scan_id, ticket_id=ticket, details={"via": "rest", "units": active.units})
-    return ScanCreated(scan_id=active.scan_id).wire(), 202
+    return ScanCreated(scan_id=active.scan_id), 202
 
 
 @blueprint.get("/api/scans")
-async def list_scans() -> ResponseReturnValue:
+@validate_response(ScanListOut)
+@errors("bad_request", "forbidden")
+@authenticated
+@validate_querystring(ScanListQuery)
+async def list_scans(query_args: ScanListQuery) -> ResponseReturnValue:
     """Active scans, then the newest stored ones (`?limit=`, default 20, at most 200)."""
-    user = _user()
-    _guard(user, Action.VIEW)
-    limit = _int_arg("limit", 20, 1, 200)
-    return {"scans": [s.wire() for s in await state().scans.list(limit)]}
+    _guard(g.user, Action.VIEW)
+    return ScanListOut(scans=await state().scans.list(query_args.limit))
 
 
 @blueprint.get("/api/scans/<scan_id>")
+@validate_response(ScanDetail)
+@errors("forbidden", "not_found")
+@authenticated
 async def get_scan(scan_id: str) -> ResponseReturnValue:
     """One scan: its progress while it runs, its summary and report links once finished."""
-    user = _user()
-    _guard(user, Action.VIEW, scan_id=scan_id)
+    _guard(g.user, Action.VIEW, scan_id=scan_id)
     try:
         return await state().scans.describe(scan_id)
     except Exception as exc:
@@ -242,10 +318,13 @@ async def get_scan(scan_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/api/scans/<scan_id>/cancel")
+@validate_response(CancelAccepted, 202)
+@errors("forbidden", "not_found", "conflict")
+@authenticated
 async def cancel_scan(scan_id: str) -> ResponseReturnValue:
     """Ask a running scan to stop; 202 (the scan ends `cancelled` once its jobs stopped)."""
     front = state()
-    user = _user()
+    user: SessionUser = g.user
     accounts = front.scans.active_accounts(scan_id)
     _guard(user, Action.CANCEL_SCAN, accounts, scan_id=scan_id)
     try:
@@ -254,41 +333,30 @@ async def cancel_scan(scan_id: str) -> ResponseReturnValue:
         raise _scan_errors(exc) from None
     front.audit.record(AuditAction.SCAN_CANCEL, user_id=user.id, role=user.role.value, scan_id=scan_id,
                        accounts=accounts or (), details={"via": "rest"})
-    return {"scan_id": scan_id, "status": "cancelling"}, 202
-
-
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("bad_request", f"{name} must be an integer, not {raw[:20]!r}") from None
-    if not lo <= value <= hi:
-        raise ApiError("bad_request", f"{name} must be between {lo} and {hi}")
-    return value
+    return CancelAccepted(scan_id=scan_id), 202
 
 
 @blueprint.get("/api/scans/<scan_id>/findings")
-async def findings(scan_id: str) -> ResponseReturnValue:
+@validate_response(FindingsPage)
+@errors("bad_request", "forbidden", "not_found", "conflict")
+@authenticated
+@validate_querystring(FindingsQuery)
+async def findings(scan_id: str, query_args: FindingsQuery) -> ResponseReturnValue:
     """Findings of a finished scan, filtered (`status`, `severity`, `service`, `account_id`, `region`,
     `check_id`; comma-separated values mean any of them) and paginated (`offset`, `limit` ≤ 1000)."""
-    user = _user()
-    _guard(user, Action.VIEW, scan_id=scan_id)
-    offset = _int_arg("offset", 0, 0, 10**9)
-    limit = _int_arg("limit", 100, 1, MAX_PAGE)
+    _guard(g.user, Action.VIEW, scan_id=scan_id)
     try:
         doc = await state().scans.findings(scan_id)
     except Exception as exc:
         raise _scan_errors(exc) from None
-    wanted = {k: {v.strip() for v in request.args[k].split(",") if v.strip()}
-              for k in FINDING_FILTERS if request.args.get(k)}
+    raw = query_args.model_dump()
+    wanted = {k: {v.strip() for v in raw[k].split(",") if v.strip()} for k in FINDING_FILTERS if raw.get(k)}
     selected = [f for f in doc.get("findings", []) if all(_matches(f.get(k), v, k) for k, v in wanted.items())]
+    offset, limit = query_args.offset, query_args.limit
     page = selected[offset:offset + limit]
     next_offset = offset + len(page) if offset + len(page) < len(selected) else None
-    return {"scan_id": scan_id, "status": doc.get("status"), "total": len(selected), "offset": offset,
-            "limit": limit, "next_offset": next_offset, "findings": page}
+    return FindingsPage(scan_id=scan_id, status=doc.get("status"), total=len(selected), offset=offset, limit=limit,
+                        next_offset=next_offset, findings=page)
 
 
 def _matches(value: Any, wanted: set[str], key: str) -> bool:
@@ -300,8 +368,12 @@ def _matches(value: Any, wanted: set[str], key: str) -> bool:
 
 
 @blueprint.get("/api/scans/<scan_id>/reports/<kind>")
-async def report(scan_id: str, kind: str) -> ResponseReturnValue:
-    """A report file: with a bearer token, or with the signed `?exp=&sig=` of a report link."""
+@errors("unauthorized", "forbidden", "not_found")
+@security_scheme([{"session": []}, {}])
+@validate_querystring(ReportLinkQuery)
+async def report(scan_id: str, kind: str, query_args: ReportLinkQuery) -> ResponseReturnValue:
+    """A report file (`html`, `json`, `csv` or `ocsf`): with a bearer token, or with the signed
+    `?exp=&sig=` of a report link (no header needed; it stops working when it expires)."""
     front = state()
     if kind not in REPORT_FILES:
         raise ApiError("not_found", f"unknown report type {kind[:20]!r}: use one of {', '.join(REPORT_FILES)}")
@@ -309,7 +381,7 @@ async def report(scan_id: str, kind: str) -> ResponseReturnValue:
         check_scan_id(scan_id)
     except ScanNotFound as exc:
         raise ApiError("not_found", str(exc)) from None
-    exp, sig = request.args.get("exp"), request.args.get("sig")
+    exp, sig = query_args.exp, query_args.sig
     user: SessionUser | None = None
     if exp is not None or sig is not None:
         if not verify_report_link(scan_id, kind, exp or "", sig or "", front.settings.session_secret):

@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import re
 import signal
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hypercorn.config import Config as HypercornConfig
-from quart import Quart, request
+from pydantic import TypeAdapter
+from quart import Quart, g, request
 from quart.typing import ResponseReturnValue
 from quart_schema import QuartSchema
+from quart_schema.openapi import OpenAPIProvider
 
+from engine.logs import bind, unbind
 from engine.settings import Settings
 from engine.store import ResultStore
 from frontend_server.audit import AuditLog
@@ -30,6 +36,9 @@ from frontend_server.scans import ScanService
 log = logging.getLogger("cloudscreen.front")
 
 MAX_WS_MESSAGE_BYTES = 64 * 1024
+REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's request id is kept only when it is short and plain (it lands in logs and headers).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 DEFAULT_PORT = 8080
 
 
@@ -73,6 +82,28 @@ def setting(settings: Settings, name: str, default: Any) -> Any:
     if value is None:
         value = settings.extra.get(name)
     return default if value is None else value
+
+
+class CloudScreenOpenAPI(OpenAPIProvider):
+    """The REST schema from the route decorators, plus the `/ws` messages (OpenAPI has no notation for
+    WebSocket messages): their models go to `components.schemas` and `x-websocket` lists them by type."""
+
+    def schema(self) -> dict[str, Any]:
+        from frontend_server.schemas import CLIENT_MESSAGES, SERVER_MESSAGES
+
+        spec = super().schema()
+        components = spec["components"]["schemas"]
+        ref = "#/components/schemas/{model}"
+        listing: dict[str, dict[str, str]] = {"client": {}, "server": {}}
+        for side, models in (("client", CLIENT_MESSAGES), ("server", SERVER_MESSAGES)):
+            for kind, model in models.items():
+                schema = TypeAdapter(model).json_schema(ref_template=ref)
+                components.update(schema.pop("$defs", {}))
+                components[model.__name__] = schema
+                listing[side][kind] = ref.format(model=model.__name__)
+        spec["x-websocket"] = {"path": "/ws", "description": "JSON text frames, one object each (CONTRACTS.md "
+                               "section 3); the first client message must be `auth`.", "messages": listing}
+        return spec
 
 
 def _default_connect(settings: Settings) -> Callable[[], Any]:
@@ -122,8 +153,9 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
     app.register_blueprint(ws_blueprint)
     app.register_blueprint(zendesk_blueprint)
     # OpenAPI at /openapi.json and Swagger UI at /docs (the UI page loads its own assets from a CDN).
-    QuartSchema(app, openapi_path="/openapi.json", swagger_ui_path="/docs", redoc_ui_path=None,
-                scalar_ui_path=None, info={"title": "CloudScreen", "version": "0.1.0"},
+    QuartSchema(app, openapi_provider_class=CloudScreenOpenAPI, openapi_path="/openapi.json",
+                swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None,
+                info={"title": "CloudScreen", "version": "0.1.0"},
                 security_schemes={"session": {"type": "http", "scheme": "bearer", "bearer_format": "JWT"}})
     metrics.allow_routes(rule.rule for rule in app.url_map.iter_rules())
 
@@ -139,11 +171,31 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
     async def _shutdown() -> None:
         await front.scans.close()
 
+    @app.before_request
+    async def _request_id() -> None:
+        # One id per HTTP request, in every log record and audit line of it and in the answer's header.
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.log_token = bind(request_id=g.request_id)
+
     @app.after_request
     async def _count(response: Any) -> Any:
         rule = request.url_rule.rule if request.url_rule is not None else None
         metrics.http_request(request.method, rule, response.status_code)
+        if "request_id" in g:
+            response.headers[REQUEST_ID_HEADER] = g.request_id
         return response
+
+    @app.teardown_request
+    async def _unbind(_: BaseException | None) -> None:
+        token = g.pop("log_token", None)
+        if token is not None:
+            with contextlib.suppress(ValueError):  # set in another context (an early error)
+                unbind(token)
+
+    @app.errorhandler(400)
+    async def _bad_request(_: Exception) -> ResponseReturnValue:
+        return {"error": {"code": "bad_request", "message": "the request is malformed (is the body valid JSON?)"}}, 400
 
     @app.errorhandler(404)
     async def _not_found(_: Exception) -> ResponseReturnValue:

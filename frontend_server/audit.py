@@ -72,6 +72,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from engine.errors import CloudScreenError
+from engine.logs import bound
 
 LOGGER_NAME = "cloudscreen.audit"
 GENESIS = "0" * 64
@@ -318,7 +319,7 @@ class AuditLog:
             "scan_id": _opt_str(scan_id),
             "ticket_id": _opt_str(ticket_id),
             "reason": _opt_str(reason),
-            "request_id": _opt_str(request_id),
+            "request_id": _opt_str(request_id if request_id is not None else bound("request_id")),
             "connection_id": _opt_str(connection_id),
             "details": _clean_detail(dict(details)) if details else None,
         }

@@ -13,6 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MessageId = str | int
 
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _omitted_when_none() -> Any:
+    """An optional REST field that is left out of the answer (not sent as null) when it has no value."""
+    return Field(default=None, exclude_if=_is_none)
+
 ERROR_CODES = ("bad_request", "unauthorized", "forbidden", "not_found", "rate_limited", "too_large", "conflict",
                "internal")
 ErrorCode = Literal["bad_request", "unauthorized", "forbidden", "not_found", "rate_limited", "too_large", "conflict",
@@ -194,6 +203,14 @@ class ScanListReply(_Server):
         return out
 
 
+class QueryResult(_Server):
+    type: Literal["query.result"] = "query.result"
+    id: MessageId | None = None
+    kind: str
+    summary: str
+    data: Any = None
+
+
 class Pong(_Server):
     type: Literal["pong"] = "pong"
     id: MessageId | None = None
@@ -209,8 +226,85 @@ class ErrorMessage(_Server):
 
 # ------------------------------------------------------------------------------------------ REST bodies
 
+class _Query(BaseModel):
+    """A query string: unknown parameters are ignored, values arrive as strings and are coerced."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class HealthOut(_Server):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyOut(_Server):
+    status: Literal["ready", "unavailable"]
+    reasons: list[str] | None = _omitted_when_none()
+
+
 class ScanCreated(_Server):
     scan_id: str
+
+
+class ScanListQuery(_Query):
+    limit: int = Field(default=20, ge=1, le=200)
+
+
+class ScanListOut(_Server):
+    scans: list[ScanListItem]
+
+
+class ScanDetail(BaseModel):
+    """`GET /api/scans/{id}`: a running scan carries `plan` and `progress` (a `scan.progress`); a finished
+    one its `summary`, `accounts`, `duration_s` and signed `reports` links."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scan_id: str
+    status: str
+    started_at: str | None = None
+    finished_at: str | None = _omitted_when_none()
+    request: dict[str, Any] | None = None
+    plan: PlanOut | None = _omitted_when_none()
+    progress: dict[str, Any] | None = None
+    accounts: list[dict[str, Any]] | None = _omitted_when_none()
+    summary: dict[str, Any] | None = _omitted_when_none()
+    duration_s: float | None = _omitted_when_none()
+    reports: list[ReportOut] | None = _omitted_when_none()
+
+
+class CancelAccepted(_Server):
+    scan_id: str
+    status: Literal["cancelling"] = "cancelling"
+
+
+class FindingsQuery(_Query):
+    """Filters (comma-separated values mean any of them) and the page of `GET /api/scans/{id}/findings`."""
+
+    status: str | None = Field(default=None, max_length=200)
+    severity: str | None = Field(default=None, max_length=200)
+    service: str | None = Field(default=None, max_length=2000)
+    account_id: str | None = Field(default=None, max_length=20000)
+    region: str | None = Field(default=None, max_length=2000)
+    check_id: str | None = Field(default=None, max_length=20000)
+    offset: int = Field(default=0, ge=0, le=10**9)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class FindingsPage(_Server):
+    scan_id: str
+    status: str | None
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    findings: list[dict[str, Any]]
+
+
+class ReportLinkQuery(_Query):
+    """A signed report link (`?exp=&sig=`); without both, the bearer token is needed."""
+
+    exp: str | None = Field(default=None, max_length=20)
+    sig: str | None = Field(default=None, max_length=200)
 
 
 class DevSessionBody(BaseModel):
@@ -220,10 +314,52 @@ class DevSessionBody(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
 
+class SessionBody(BaseModel):
+    """`POST /api/session` as JSON; the form field `token` is accepted as well (the signed-URL POST)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    zendesk_token: str = Field(min_length=1, max_length=16_384)
+
+
+class SidebarForm(BaseModel):
+    """The form Zendesk posts to `/zendesk/sidebar` when the app uses signed URLs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    token: str = Field(min_length=1, max_length=16_384)
+
+
 class SessionAnswer(_Server):
     token: str
     expires_at: str
     user: UserOut
+
+
+class TicketBody(BaseModel):
+    """Optional body of the Zendesk endpoints: the ticket, when the scan was started without one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ticket_id: str | int | None = None
+
+
+class CommentResult(_Server):
+    created: bool
+    scan_id: str
+    ticket_id: str
+    attachments: int
+    audit_id: str | None = None
+
+
+class TaskResult(_Server):
+    created: bool
+    scan_id: str
+    ticket_id: str | None = None
+    findings: int
+    task_id: int | str | None = _omitted_when_none()
+    priority: Literal["urgent", "high"] | None = _omitted_when_none()
+    reason: str | None = _omitted_when_none()
 
 
 class RestError(_Server):
@@ -232,6 +368,12 @@ class RestError(_Server):
 
     def wire(self) -> dict[str, Any]:
         return {"error": self.model_dump(mode="json")}
+
+
+class ErrorOut(_Server):
+    """Every REST error: `{"error": {code, message}}` with the codes of the WebSocket `error`."""
+
+    error: RestError
 
 
 CLIENT_MESSAGES: dict[str, type[BaseModel]] = {
@@ -243,4 +385,17 @@ CLIENT_MESSAGES: dict[str, type[BaseModel]] = {
     "scan.list": ScanListMessage,
     "query": QueryMessage,
     "ping": PingMessage,
+}
+
+SERVER_MESSAGES: dict[str, type[BaseModel]] = {
+    "auth.ok": AuthOk,
+    "scan.accepted": ScanAccepted,
+    "scan.progress": ScanProgress,
+    "scan.completed": ScanCompleted,
+    "scan.failed": ScanFailed,
+    "scan.cancelled": ScanCancelled,
+    "scan.list": ScanListReply,
+    "query.result": QueryResult,
+    "pong": Pong,
+    "error": ErrorMessage,
 }

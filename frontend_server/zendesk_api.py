@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, current_app, g, request
 from quart.typing import ResponseReturnValue
+from quart_schema import DataSource, document_request, document_response, validate_response
 
 from engine.errors import UsageError
 from engine.settings import Settings
-from frontend_server.api import ApiError, _guard, _iso, _user, error_body, metric_reason
+from frontend_server.api import ApiError, _guard, _iso, _model, authenticated, error_body, errors, metric_reason
 from frontend_server.app import FrontState, state
 from frontend_server.audit import Action as AuditAction
 from frontend_server.audit import Result
@@ -47,7 +48,17 @@ from frontend_server.auth import (
     zendesk_issuers,
 )
 from frontend_server.scans import ScanConflict, ScanNotFound
-from frontend_server.schemas import RestError, SessionAnswer, UserOut
+from frontend_server.schemas import (
+    CommentResult,
+    ErrorOut,
+    RestError,
+    SessionAnswer,
+    SessionBody,
+    SidebarForm,
+    TaskResult,
+    TicketBody,
+    UserOut,
+)
 from frontend_server.zendesk import TicketAttacher, ZendeskClient, ZendeskError, ZendeskNotFound, ZendeskRateLimited
 
 log = logging.getLogger("cloudscreen.front.zendesk")
@@ -193,6 +204,10 @@ async def _body_token(json_field: str | None) -> str | None:
 
 
 @blueprint.post("/api/session")
+@validate_response(SessionAnswer)
+@errors("unauthorized", "forbidden")
+@document_response(ErrorOut, 503)
+@document_request(SessionBody)
 async def session() -> ResponseReturnValue:
     """Exchange a Zendesk signed-URL token for a session token: `{token, expires_at, user}`."""
     front = state()
@@ -202,7 +217,7 @@ async def session() -> ResponseReturnValue:
         return error_body("unauthorized" if exc.status == 401 else "forbidden", str(exc))
     except Unavailable as exc:
         return _unavailable(str(exc))
-    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public())).wire()
+    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public()))
 
 
 def json_for_script(obj: Any) -> str:
@@ -235,6 +250,7 @@ def _page(message: str, status: int, data: dict[str, Any] | None = None) -> Resp
 
 
 @blueprint.post("/zendesk/sidebar")
+@document_request(SidebarForm, source=DataSource.FORM)
 async def sidebar() -> ResponseReturnValue:
     """The signed-URL landing: verify the posted `token`, answer the sidebar page with the session inside.
 
@@ -266,7 +282,7 @@ async def _ticket_id(doc: dict[str, Any], required: bool) -> str | None:
     body = await request.get_json(force=True, silent=True)
     if body is not None and not isinstance(body, dict):
         raise ApiError("bad_request", "the body must be a JSON object (or empty)")
-    raw = (body or {}).get("ticket_id")
+    raw = _model(TicketBody, body or {}).ticket_id
     if raw is None:
         raw = (doc.get("request") or {}).get("ticket_id")
     if raw is None or raw == "":
@@ -327,10 +343,15 @@ def _top_failing(doc: dict[str, Any]) -> list[tuple[str, str, str, int]]:
 
 
 @blueprint.post("/api/scans/<scan_id>/zendesk/comment")
+@validate_response(CommentResult)
+@errors("bad_request", "forbidden", "not_found", "conflict", "rate_limited")
+@document_response(ErrorOut, 503)
+@authenticated
+@document_request(TicketBody)
 async def comment(scan_id: str) -> ResponseReturnValue:
     """Add the scan's summary (HTML report attached) to its ticket once: `{created, ticket_id, ...}`."""
     front = state()
-    user = _user()
+    user: SessionUser = g.user
     _guard(user, Action.ATTACH, scan_id=scan_id)
     doc = await _scan_doc(front, scan_id)
     ticket_id = await _ticket_id(doc, required=True)
@@ -361,11 +382,16 @@ async def comment(scan_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/api/scans/<scan_id>/zendesk/task")
+@validate_response(TaskResult)
+@errors("bad_request", "forbidden", "not_found", "conflict", "rate_limited")
+@document_response(ErrorOut, 503)
+@authenticated
+@document_request(TicketBody)
 async def task(scan_id: str) -> ResponseReturnValue:
     """Create one follow-up task for the scan's critical/high FAILs: `{created, task_id, ...}`, or
     `{created: false, reason: "no_critical_or_high_fails"}` when there are none."""
     front = state()
-    user = _user()
+    user: SessionUser = g.user
     _guard(user, Action.ATTACH, scan_id=scan_id)
     doc = await _scan_doc(front, scan_id)
     ticket_id = await _ticket_id(doc, required=False)
