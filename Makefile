@@ -32,8 +32,9 @@ apt-deps:
 	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(PROMTOOL) ]; then \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium prometheus; fi
 
+# The whole product on one machine: emulator + demo estate, a local Ray, the front; console at /dev.
 demo: $(STAMP)
-	$(VENV)/bin/cloudscreen scan --demo
+	$(VENV)/bin/cloudscreen demo
 
 test: $(STAMP) $(CHECKOV_STAMP) apt-deps
 	$(PY) -m ruff check engine reports frontend_server tests bench

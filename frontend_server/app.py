@@ -146,12 +146,14 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
 
     from frontend_server.api import blueprint as api_blueprint
+    from frontend_server.dev import blueprint as dev_blueprint
     from frontend_server.ws import blueprint as ws_blueprint
     from frontend_server.zendesk_api import blueprint as zendesk_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(ws_blueprint)
     app.register_blueprint(zendesk_blueprint)
+    app.register_blueprint(dev_blueprint)
     # OpenAPI at /openapi.json and Swagger UI at /docs (the UI page loads its own assets from a CDN).
     QuartSchema(app, openapi_provider_class=CloudScreenOpenAPI, openapi_path="/openapi.json",
                 swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None,

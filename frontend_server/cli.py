@@ -448,7 +448,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       CLOUDSCREEN_EXTERNAL_ID=info["external_id"],
                       CLOUDSCREEN_DEFAULT_REGIONS=",".join(info["regions"]))
     sys.stderr.write(f"emulator at {info['endpoint']}; accounts {', '.join(info['accounts'])}; "
-                     f"front on http://127.0.0.1:{args.port} (Ctrl-C to stop)\n")
+                     f"front on http://127.0.0.1:{args.port}; open http://127.0.0.1:{args.port}/dev for the demo "
+                     "console (Ctrl-C to stop)\n")
     try:
         return serve(argparse.Namespace(host="127.0.0.1", port=args.port, demo=True,
                                         demo_accounts=tuple(info["accounts"])))

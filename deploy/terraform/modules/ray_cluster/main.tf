@@ -50,22 +50,22 @@ resource "aws_instance" "head" {
   }
 
   user_data = templatefile("${path.module}/templates/head.yaml.tftpl", merge(local.common_template_vars, {
-    session_secret_arn     = var.session_secret_arn
-    zendesk_token_arn      = var.zendesk_api_token_secret_arn
-    tunnel_token_arn       = var.tunnel_token_secret_arn
-    zendesk_subdomain      = var.zendesk_subdomain
-    zendesk_email          = var.zendesk_email
-    zendesk_app_id         = var.zendesk_app_id
-    zendesk_installation   = var.zendesk_installation_id
-    public_url             = var.public_url
-    metrics_namespace      = var.metrics_namespace
-    front_memory_max       = var.front_memory_max
-    cloudflared_url        = "https://github.com/cloudflare/cloudflared/releases/download/${var.cloudflared_version}/cloudflared-linux-${local.cpu_arch_deb}"
-    cloudflared_sha256     = var.cloudflared_sha256
-    log_group_front        = var.log_group_names["front"]
-    log_group_audit        = var.log_group_names["audit"]
-    log_group_ray          = var.log_group_names["ray_head"]
-    log_group_cloudflared  = var.log_group_names["cloudflared"]
+    session_secret_arn    = var.session_secret_arn
+    zendesk_token_arn     = var.zendesk_api_token_secret_arn
+    tunnel_token_arn      = var.tunnel_token_secret_arn
+    zendesk_subdomain     = var.zendesk_subdomain
+    zendesk_email         = var.zendesk_email
+    zendesk_app_id        = var.zendesk_app_id
+    zendesk_installation  = var.zendesk_installation_id
+    public_url            = var.public_url
+    metrics_namespace     = var.metrics_namespace
+    front_memory_max      = var.front_memory_max
+    cloudflared_url       = "https://github.com/cloudflare/cloudflared/releases/download/${var.cloudflared_version}/cloudflared-linux-${local.cpu_arch_deb}"
+    cloudflared_sha256    = var.cloudflared_sha256
+    log_group_front       = var.log_group_names["front"]
+    log_group_audit       = var.log_group_names["audit"]
+    log_group_ray         = var.log_group_names["ray_head"]
+    log_group_cloudflared = var.log_group_names["cloudflared"]
   }))
 
   tags        = merge(var.tags, { Name = "${var.name}-head", Role = "ray-head" })
@@ -116,8 +116,8 @@ resource "aws_launch_template" "worker" {
   }
 
   user_data = base64encode(templatefile("${path.module}/templates/worker.yaml.tftpl", merge(local.common_template_vars, {
-    head_address   = aws_instance.head.private_ip
-    log_group_ray  = var.log_group_names["ray_worker"]
+    head_address  = aws_instance.head.private_ip
+    log_group_ray = var.log_group_names["ray_worker"]
   })))
 
   tag_specifications {
