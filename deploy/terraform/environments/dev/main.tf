@@ -100,6 +100,7 @@ module "ray_cluster" {
   cloudscreen_pip_spec         = var.cloudscreen_pip_spec
   cloudflared_version          = var.cloudflared_version
   cloudflared_sha256           = var.cloudflared_sha256
+  head_termination_protection  = var.head_termination_protection
   tags                         = local.tags
 }
 

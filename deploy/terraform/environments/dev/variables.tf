@@ -353,6 +353,12 @@ variable "generated_secrets_version" {
   }
 }
 
+variable "head_termination_protection" {
+  description = "Protect the head node from termination; set false and apply before terraform destroy."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Extra tags on every resource."
   type        = map(string)

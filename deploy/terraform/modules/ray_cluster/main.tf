@@ -31,7 +31,7 @@ resource "aws_instance" "head" {
   iam_instance_profile    = var.head_instance_profile_name
   monitoring              = true
   ebs_optimized           = true
-  disable_api_termination = true # the head holds every running job: losing it kills them
+  disable_api_termination = var.head_termination_protection # losing the head kills every running job
 
   associate_public_ip_address = false
 

@@ -180,6 +180,12 @@ variable "ray_memory_max" {
   default     = "80%"
 }
 
+variable "head_termination_protection" {
+  description = "Protect the head node from termination (set false, apply, then destroy to tear down)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
