@@ -259,6 +259,10 @@ class ResultStore:
         """A stored report file (by type or file name), or None."""
         return self.get_bytes(self.report_key(scan_id, name))
 
+    def report_size(self, scan_id: str, name: str) -> int | None:
+        """The size in bytes of a stored report (without reading it), or None when it does not exist."""
+        return self._backend.size(self.report_key(scan_id, name))
+
     def report_link(self, scan_id: str, name: str, *, ttl_s: int, base_url: str, secret: str,
                     now: float | None = None) -> str:
         """A link a browser can open without a bearer header, valid for `ttl_s` seconds.
@@ -396,6 +400,11 @@ class _Backend(ABC):
         ...
 
     @abstractmethod
+    def size(self, key: str) -> int | None:
+        """The size of one object in bytes; None when it does not exist."""
+        ...
+
+    @abstractmethod
     def keys(self, prefix: str) -> list[str]:
         """Every key under the folder `prefix`, recursively, in no particular order."""
         ...
@@ -449,6 +458,15 @@ class _FileBackend(_Backend):
         path = self._path(key)
         try:
             return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+    def size(self, key: str) -> int | None:
+        path = self._path(key)
+        try:
+            return path.stat().st_size
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -574,6 +592,18 @@ class _S3Backend(_Backend):
         try:
             resp = aws_call(self._client.get_object, Bucket=self.bucket, Key=self._key(key))
             return resp["Body"].read()
+        except botocore.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise StoreError(f"cannot read {where}: {describe_error(exc)}") from None
+        except botocore.exceptions.BotoCoreError as exc:
+            raise StoreError(f"cannot read {where}: {describe_error(exc)}") from None
+
+    def size(self, key: str) -> int | None:
+        where = self.describe(key)
+        try:
+            resp = aws_call(self._client.head_object, Bucket=self.bucket, Key=self._key(key))
+            return int(resp["ContentLength"])
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None

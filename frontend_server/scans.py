@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import threading
@@ -24,11 +25,11 @@ import ray
 
 from engine.credentials import AwsOptions, caller_account
 from engine.errors import CloudScreenError, UsageError
-from engine.model import REPORT_FILES, ScanRequest, ScanStatus
+from engine.model import REPORT_FILES, ScanRequest, ScanStatus, UnitResult
 from engine.plan import build_plan, validate_request
 from engine.runtime.cluster import RayConnection
 from engine.runtime.progress import NAMESPACE, progress_actor_name
-from engine.runtime.scan import ScanExecution
+from engine.runtime.scan import ScanExecution, ScanResultSpec, build_findings
 from engine.settings import Settings
 from engine.store import ResultStore
 from frontend_server.metrics import Metrics
@@ -78,6 +79,9 @@ class ActiveScan:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     thread: threading.Thread | None = None
     error: str | None = None
+    # Kept when the scan ends, so its final message is built without re-reading the store.
+    document: dict[str, Any] | None = None
+    report_sizes: dict[str, int] = field(default_factory=dict)
 
     def plan_out(self) -> PlanOut:
         r = self.request
@@ -142,6 +146,12 @@ class ScanService:
         self._active: dict[str, ActiveScan] = {}
         self._watches: dict[str, _Watch] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Read at scrape time: account jobs of this front's scans that wait for a slot.
+        metrics.scan_queue_depth.set_function(self.queued_accounts)
+
+    def queued_accounts(self) -> int:
+        """Account jobs of this front's active scans still waiting for a slot (not yet submitted)."""
+        return sum(a.execution.queued_accounts() for a in list(self._active.values()))
 
     # ------------------------------------------------------------------------------ starting
     def _connection(self) -> RayConnection:
@@ -180,6 +190,7 @@ class ScanService:
         active = ActiveScan(scan_id=execution.scan_id, execution=execution, request=request,
                             units=len(execution.plan.units), user_id=user_id, started_at=_now_iso(),
                             actor=execution.progress)
+        execution.finisher = lambda spec: self._finish_in_ray(active, spec)
         self._active[active.scan_id] = active
         active.thread = threading.Thread(target=self._run, args=(active,), name=f"scan-{active.scan_id}",
                                          daemon=True)
@@ -191,7 +202,7 @@ class ScanService:
     def _run(self, active: ActiveScan) -> None:
         try:
             outcome = active.execution.run()
-            self._save_reports(outcome.document)
+            active.document = outcome.document
             self.metrics.record_scan(outcome.document, outcome.units)
         except Exception as exc:  # the scan thread must always hand the scan back to the loop
             log.exception("scan %s failed in the front", active.scan_id)
@@ -219,16 +230,13 @@ class ScanService:
         except Exception:  # the store itself may be what broke; the live stream still reports the failure
             log.exception("the failure of scan %s could not be stored", active.scan_id)
 
-    def _save_reports(self, doc: dict[str, Any]) -> None:
-        from engine import checks
-        from reports.formats import render_report
-
-        meta = {c.meta.id: c.meta for c in checks.load_all().values()}
-        for kind in REPORT_FILES:
-            try:
-                self.store.save_report(doc["scan_id"], kind, render_report(doc, kind, meta, generated_at=_now_iso()))
-            except Exception:  # one report failing must not hide the others
-                log.exception("report %s of scan %s could not be rendered", kind, doc["scan_id"])
+    def _finish_in_ray(self, active: ActiveScan, spec: ScanResultSpec) -> tuple[dict[str, Any], list[UnitResult]]:
+        """Build the findings document and render the reports in a Ray task (see `finish_scan`), so that
+        this process's event loop keeps delivering progress while a big scan is summarised."""
+        # The store's URL carries its options (endpoint, encryption), so the task reopens the same store.
+        doc, units, sizes = ray.get(finish_scan.remote(spec, self.store.url))
+        active.report_sizes = sizes
+        return doc, units
 
     def _finished(self, active: ActiveScan) -> None:
         active.done.set()
@@ -236,7 +244,7 @@ class ScanService:
         self._update_load()
 
     def _update_load(self) -> None:
-        self.metrics.set_scan_load(len(self._active), 0)
+        self.metrics.scans_active.set(len(self._active))
 
     # ------------------------------------------------------------------------------ cancel
     async def cancel(self, scan_id: str) -> ActiveScan:
@@ -314,8 +322,12 @@ class ScanService:
                     break
             if watch.active is not None:
                 await watch.active.done.wait()  # the reports are rendered once the scan thread ends
-            error = watch.active.error if watch.active else None
-            watch.final = await asyncio.to_thread(self.final_message, watch.scan_id, error)
+            active = watch.active
+            if active is not None and active.document is not None:
+                watch.final = self.final_message(watch.scan_id, document=active.document, sizes=active.report_sizes)
+            else:
+                watch.final = await asyncio.to_thread(self.final_message, watch.scan_id,
+                                                      active.error if active else None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -327,9 +339,11 @@ class ScanService:
         self._fan_out(watch, watch.final)
 
     # ------------------------------------------------------------------------------ from the store
-    def final_message(self, scan_id: str, error: str | None = None) -> dict[str, Any]:
-        """The final message of a scan that no longer runs, from the result store (blocking)."""
-        doc = self.store.load_findings(scan_id)
+    def final_message(self, scan_id: str, error: str | None = None, *, document: dict[str, Any] | None = None,
+                      sizes: dict[str, int] | None = None) -> dict[str, Any]:
+        """The final message of a scan that no longer runs: from its findings `document` and report
+        `sizes` when the caller has them, else from the result store (blocking)."""
+        doc = document if document is not None else self.store.load_findings(scan_id)
         if doc is None:
             if self.store.load_scan(scan_id) is None:
                 raise ScanNotFound(scan_id)
@@ -342,18 +356,19 @@ class ScanService:
             errors = [f"{a['account_id']}: {a['error']}" for a in doc.get("accounts", []) if a.get("error")]
             return ScanFailed(scan_id=scan_id, error="; ".join(errors)[:2000] or error or "the scan failed").wire()
         return ScanCompleted(scan_id=scan_id, status=str(status), summary=doc.get("summary") or {},
-                             reports=self.reports(scan_id, doc), duration_s=_duration(doc)).wire()
+                             reports=self.reports(scan_id, doc, sizes), duration_s=_duration(doc)).wire()
 
-    def reports(self, scan_id: str, doc: dict[str, Any] | None = None) -> list[ReportOut]:
-        """The stored reports of a scan with signed, expiring links (blocking)."""
+    def reports(self, scan_id: str, doc: dict[str, Any] | None = None,
+                sizes: dict[str, int] | None = None) -> list[ReportOut]:
+        """The stored reports of a scan with signed, expiring links (blocking unless `sizes` are given)."""
         out = []
         for kind, name in REPORT_FILES.items():
-            data = self.store.load_report(scan_id, kind)
-            if data is None:
+            size = sizes.get(kind) if sizes is not None else self.store.report_size(scan_id, kind)
+            if size is None:
                 continue
             url = self.store.report_link(scan_id, kind, ttl_s=self.settings.report_link_ttl_s,
                                          base_url=self.report_base_url, secret=self.settings.session_secret)
-            out.append(ReportOut(name=name, type=kind, url=url, size=len(data),
+            out.append(ReportOut(name=name, type=kind, url=url, size=size,
                                  generated_at=(doc or {}).get("finished_at")))
         return out
 
@@ -453,3 +468,32 @@ def _duration(doc: dict[str, Any]) -> float | None:
 
 __all__ = ["ActiveScan", "ScanService", "ScanNotFound", "ScanConflict", "UsageError", "FINAL_TYPES",
            "check_scan_id", "progress_message"]
+
+
+def save_reports(store: ResultStore, doc: dict[str, Any]) -> dict[str, int]:
+    """Render and store every report of a findings document; their sizes by type. One report failing
+    does not hide the others (it is logged and left out)."""
+    from engine import checks
+    from reports.formats import render_report
+
+    meta = {c.meta.id: c.meta for c in checks.load_all().values()}
+    sizes: dict[str, int] = {}
+    for kind in REPORT_FILES:
+        try:
+            data = render_report(doc, kind, meta, generated_at=_now_iso())
+            store.save_report(doc["scan_id"], kind, data)
+            sizes[kind] = len(data)
+        except Exception:
+            log.exception("report %s of scan %s could not be rendered", kind, doc["scan_id"])
+    return sizes
+
+
+@ray.remote(num_cpus=0, max_retries=1)
+def finish_scan(spec: ScanResultSpec, store_url: str) -> tuple[dict[str, Any], list[UnitResult], dict[str, int]]:
+    """A Ray task: the findings document of a finished scan (stored) and its reports (stored). Answers
+    the document without its findings and the units without theirs: the front needs the counts only."""
+    store = ResultStore.from_url(store_url)
+    doc, units = build_findings(spec, store)
+    sizes = save_reports(store, doc)
+    summary_doc = {k: v for k, v in doc.items() if k != "findings"}
+    return summary_doc, [dataclasses.replace(u, findings=[]) for u in units], sizes

@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,8 +122,9 @@ class Connection:
 
     # -------------------------------------------------------------------------- sending
     async def send(self, message: dict[str, Any]) -> None:
+        text = _encode(message)
         async with self._send_lock:
-            await websocket.send(json.dumps(message, separators=(",", ":")))
+            await websocket.send(text)
         self.front.metrics.ws_message(message.get("type"), "out")
 
     async def error(self, code: str, message: str, msg_id: Any = None, retry_after: float | None = None) -> None:
@@ -260,6 +262,10 @@ class Connection:
         try:
             while True:
                 message = await queue.get()
+                # A socket that fell behind skips superseded progress: the newest state is what matters,
+                # and the final message is never skipped (it is always the last one queued).
+                while message.get("type") == "scan.progress" and not queue.empty():
+                    message = queue.get_nowait()
                 await self.send(message)
                 if message.get("type") in FINAL_TYPES:
                     return
@@ -280,6 +286,23 @@ class Connection:
     def audit(self, action: AuditAction, **kw: Any) -> None:
         assert self.user is not None
         self.front.audit.record(action, user_id=self.user.id, role=self.user.role.value, connection_id=self.id, **kw)
+
+
+# A scan's stream hands the same message object to every socket watching it: encode it once, not once
+# per socket. Entries hold the object itself, so an id is never reused while its entry lives.
+_ENCODED: OrderedDict[int, tuple[dict[str, Any], str]] = OrderedDict()
+_ENCODED_MAX = 64
+
+
+def _encode(message: dict[str, Any]) -> str:
+    hit = _ENCODED.get(id(message))
+    if hit is not None and hit[0] is message:
+        return hit[1]
+    text = json.dumps(message, separators=(",", ":"))
+    _ENCODED[id(message)] = (message, text)
+    if len(_ENCODED) > _ENCODED_MAX:
+        _ENCODED.popitem(last=False)
+    return text
 
 
 def _parse(raw: str | bytes) -> dict[str, Any] | None:

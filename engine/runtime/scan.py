@@ -69,6 +69,51 @@ class _AccountRun:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class ScanResultSpec:
+    """Everything building a finished scan's findings document needs, and nothing that cannot be
+    pickled: it may be built in another process (the front hands it to a Ray task)."""
+
+    scan_id: str
+    request: dict[str, Any]
+    started: datetime
+    accounts: list[dict[str, Any]]
+    cancelled: bool
+    mutelist: list[MuteRule] = field(default_factory=list)
+    framework: str | None = None
+
+
+def build_findings(spec: ScanResultSpec, store: ResultStore) -> tuple[dict[str, Any], list[UnitResult]]:
+    """Assemble the findings document from the stored units (mutelist applied, final status decided),
+    store it with the observed unit costs, and return it with the units."""
+    units = store.load_units(spec.scan_id)
+    findings = apply_mutelist([f for u in units for f in u.findings], spec.mutelist, spec.started)
+    failed = [a for a in spec.accounts if a["status"] == AccountStatus.FAILED.value]
+    if spec.cancelled:
+        status = ScanStatus.CANCELLED
+    elif len(failed) == len(spec.accounts):
+        status = ScanStatus.FAILED
+    elif failed or any(u.error for u in units):
+        status = ScanStatus.PARTIAL
+    else:
+        status = ScanStatus.COMPLETED
+    doc = findings_document(
+        scan_id=spec.scan_id, status=status.value, started_at=_iso(spec.started),
+        finished_at=_iso(datetime.now(UTC)), request=spec.request, accounts=spec.accounts, findings=findings,
+        framework=spec.framework)
+    store.save_findings(spec.scan_id, doc)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for u in units:
+        if not u.error and u.duration_s > 0:
+            durations[u.unit.service].append(u.duration_s)
+    store.record_unit_costs(durations)
+    return doc, units
+
+
+# Builds the findings document of a finished scan: `build_findings` in this process by default.
+Finisher = Callable[[ScanResultSpec], tuple[dict[str, Any], list[UnitResult]]]
+
+
 @dataclass
 class ScanOutcome:
     scan_id: str
@@ -91,7 +136,7 @@ class ScanExecution:
                  scan_id: str | None = None, self_account: str | None = None, unit_parallelism: int = 0,
                  check_ids: list[str] | None = None, params: dict[str, Any] | None = None,
                  python: str | None = None, mutelist: list[MuteRule] | None = None,
-                 framework: str | None = None) -> None:
+                 framework: str | None = None, finisher: Finisher | None = None) -> None:
         self.plan = plan
         self.settings = settings
         self.store = store
@@ -103,6 +148,7 @@ class ScanExecution:
         self.params = params or {}
         self.mutelist = mutelist or []
         self.framework = framework
+        self.finisher: Finisher = finisher or (lambda spec: build_findings(spec, self.store))
         self.python = python or sys.executable
         self.started = datetime.now(UTC)
         self.accounts = {a: _AccountRun(a) for a in plan.request.accounts}
@@ -228,6 +274,10 @@ class ScanExecution:
             self._cancel.wait(0.5)
 
     # ---------------------------------------------------------------- public
+    def queued_accounts(self) -> int:
+        """Accounts waiting for a job slot (`max_concurrent_accounts` reached)."""
+        return sum(1 for a in list(self.accounts.values()) if a.status is AccountStatus.PENDING)
+
     def cancel(self) -> None:
         self._cancel.set()
 
@@ -269,35 +319,21 @@ class ScanExecution:
             stop_watch.set()
             self._cleanup()
 
+    def result_spec(self) -> ScanResultSpec:
+        return ScanResultSpec(
+            scan_id=self.scan_id, request=self.plan.request.to_dict(), started=self.started,
+            accounts=[{"account_id": a.account_id, "status": a.status.value, "error": a.error}
+                      for a in self.accounts.values()],
+            cancelled=self._cancel.is_set(), mutelist=list(self.mutelist), framework=self.framework)
+
     def _finish(self, duration_s: float) -> ScanOutcome:
-        units = self.store.load_units(self.scan_id)
-        findings = apply_mutelist([f for u in units for f in u.findings], self.mutelist, self.started)
-        accts = list(self.accounts.values())
-        if self._cancel.is_set():
-            status = ScanStatus.CANCELLED
-        elif all(a.status is AccountStatus.FAILED for a in accts):
-            status = ScanStatus.FAILED
-        elif any(a.status is AccountStatus.FAILED for a in accts) or any(u.error for u in units):
-            status = ScanStatus.PARTIAL
-        else:
-            status = ScanStatus.COMPLETED
-        finished = datetime.now(UTC)
-        doc = findings_document(
-            scan_id=self.scan_id, status=status.value, started_at=_iso(self.started), finished_at=_iso(finished),
-            request=self.plan.request.to_dict(),
-            accounts=[{"account_id": a.account_id, "status": a.status.value, "error": a.error} for a in accts],
-            findings=findings, framework=self.framework)
-        self.store.save_findings(self.scan_id, doc)
-        durations: dict[str, list[float]] = defaultdict(list)
-        for u in units:
-            if not u.error and u.duration_s > 0:
-                durations[u.unit.service].append(u.duration_s)
-        self.store.record_unit_costs(durations)
+        doc, units = self.finisher(self.result_spec())
+        status = ScanStatus(doc["status"])
         try:
             ray.get(self.progress.finish.remote(status.value, doc["summary"]), timeout=30)
         except ray.exceptions.RayError as exc:
             log.warning("progress actor unavailable at the end of scan %s: %s", self.scan_id, exc)
-        log.info("scan %s %s in %.1f s: %d findings", self.scan_id, status.value, duration_s, len(findings))
+        log.info("scan %s %s in %.1f s: %d findings", self.scan_id, status.value, duration_s, doc["summary"]["total"])
         return ScanOutcome(self.scan_id, status, doc, units, duration_s)
 
     def _cleanup(self) -> None:
