@@ -37,7 +37,8 @@ demo: $(STAMP)
 	$(VENV)/bin/cloudscreen demo
 
 test: $(STAMP) $(CHECKOV_STAMP) apt-deps
-	$(PY) -m ruff check engine reports frontend_server tests bench
+	$(PY) -m ruff check engine reports frontend_server tests bench deploy
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -171,7 +171,7 @@ class ResultStore:
         except ValueError as exc:
             raise StoreError(f"cannot read {self._backend.describe(key)}: {exc}") from exc
 
-    def list(self, prefix: str) -> list[str]:
+    def list_keys(self, prefix: str) -> list[str]:
         """Sorted keys of the `.json` objects under the folder `prefix` (recursively)."""
         return sorted(k for k in self._backend.keys(prefix) if k.endswith(".json"))
 
@@ -203,7 +203,7 @@ class ResultStore:
         """Keys (`account/region/service`) of the units of `account` already stored."""
         prefix = f"scans/{scan_id}/units/{account}"
         out = set()
-        for key in self.list(prefix):
+        for key in self.list_keys(prefix):
             region, service = key.split("/")[-2], key.rsplit("/", 1)[-1][: -len(".json")]
             out.add(f"{account}/{region}/{service}")
         return out
@@ -215,7 +215,7 @@ class ResultStore:
 
     def load_units(self, scan_id: str) -> list[UnitResult]:
         """Every stored unit result of the scan."""
-        return [UnitResult.from_dict(self.get_json(k)) for k in self.list(f"scans/{scan_id}/units")]
+        return [UnitResult.from_dict(self.get_json(k)) for k in self.list_keys(f"scans/{scan_id}/units")]
 
     def save_account(self, scan_id: str, account: str, status: str, error: str | None = None,
                      retryable: bool = False) -> None:

@@ -79,8 +79,8 @@ def test_bytes_objects_round_trip(store: ResultStore) -> None:
 def test_list_gives_sorted_json_keys_under_a_folder_only(store: ResultStore) -> None:
     for key in ("scans/a/z.json", "scans/a/units/x/y.json", "scans/ab/c.json", "scans/a/reports/report.html"):
         store.put_bytes(key, b"{}")
-    assert store.list("scans/a") == ["scans/a/units/x/y.json", "scans/a/z.json"]
-    assert store.list("scans/none") == []
+    assert store.list_keys("scans/a") == ["scans/a/units/x/y.json", "scans/a/z.json"]
+    assert store.list_keys("scans/none") == []
 
 
 def test_delete_removes_an_object_and_ignores_a_missing_one(store: ResultStore) -> None:
@@ -248,7 +248,7 @@ def test_s3_listing_and_deleting_follow_pagination(aws: Any, s3_store: ResultSto
     for i in range(7):
         s3_store.save_scan(f"s{i}", {"scan_id": f"s{i}"})
         s3_store.save_unit("s0", make_unit_result(region=f"r{i}"))
-    assert len(s3_store.list("scans/s0/units")) == 7
+    assert len(s3_store.list_keys("scans/s0/units")) == 7
     assert s3_store.list_scans() == [f"s{i}" for i in reversed(range(7))]
     s3_store.delete_scan("s0")
     assert s3_objects(aws, "prod/results/scans/s0/") == []

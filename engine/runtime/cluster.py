@@ -29,21 +29,20 @@ def connect(address: str | None = None, *, num_cpus: int | None = None) -> RayCo
     global _connection
     if _connection is not None and ray.is_initialized():
         return _connection
-    kwargs: dict[str, object] = {"namespace": NAMESPACE, "log_to_driver": False, "logging_level": logging.WARNING}
     if address:
-        ctx = ray.init(address=address, **kwargs)
+        ctx = ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
         local = False
     else:
-        ctx = ray.init(num_cpus=num_cpus or os.cpu_count() or 2, include_dashboard=True,
-                       dashboard_host="127.0.0.1", **kwargs)
+        ctx = ray.init(num_cpus=num_cpus or os.cpu_count() or 2, include_dashboard=True, dashboard_host="127.0.0.1",
+                       namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
         local = True
     dash = ctx.dashboard_url or ""
     if dash and not dash.startswith("http"):
         dash = "http://" + dash
     if not dash:
         raise RuntimeError("the Ray cluster has no dashboard; the Jobs API needs ray[default] on the head node")
-    _connection = RayConnection(address=ctx.address_info.get("address", address or ""), dashboard_url=dash,
-                                started_locally=local)
+    info: dict[str, str] = ctx.address_info  # type: ignore[attr-defined]  # a RayContext, typed as BaseContext
+    _connection = RayConnection(address=info.get("address", address or ""), dashboard_url=dash, started_locally=local)
     log.info("connected to Ray at %s (dashboard %s)", _connection.address, dash)
     return _connection
 

@@ -140,7 +140,7 @@ class ProgressState:
 try:
     import ray
 except ImportError:  # pragma: no cover - ray is a hard dependency; this keeps ProgressState importable
-    ray = None
+    ray = None  # type: ignore[assignment]
 
 
 class _ProgressActorImpl:
@@ -225,7 +225,8 @@ def _seconds_since(iso: str) -> float:
     return (datetime.now(UTC) - t).total_seconds()
 
 
-ProgressActor = ray.remote(num_cpus=0, max_concurrency=1000)(_ProgressActorImpl) if ray else None
+ProgressActor: Any = (ray.remote(num_cpus=0, max_concurrency=1000)(_ProgressActorImpl)  # type: ignore[call-overload]
+                      if ray else None)
 NAMESPACE = "cloudscreen"
 
 

@@ -234,7 +234,7 @@ class ScanExecution:
         else:
             # One line for the user (Ray's message embeds the job's log tail); details stay in the Ray job log.
             try:
-                first = ((self._jobs.get_job_info(acct.job_id).message or "").strip().splitlines() or [""])[0]
+                first = ((self._jobs.get_job_info(acct.job_id or "").message or "").strip().splitlines() or [""])[0]
             except Exception:
                 first = ""
             reason = first.split(", last available logs")[0].rstrip(":. ")[:200]

@@ -128,7 +128,7 @@ class SandboxMiddleware:
 
         form = parse_qs(body.decode("utf-8", "replace"))
         arn = (form.get("RoleArn") or [""])[0]
-        external_id = (form.get("ExternalId") or [None])[0]
+        external_id: str | None = (form.get("ExternalId") or [None])[0]  # type: ignore[list-item]
         parts = arn.split(":")
         if len(parts) < 6 or not parts[5].startswith("role/"):
             return f"RoleArn {arn} is not a role ARN"
