@@ -226,11 +226,21 @@ class ResultStore:
         return self.get_json(f"scans/{scan_id}/accounts/{account}.json")
 
     def save_findings(self, scan_id: str, doc: dict[str, Any]) -> None:
-        """Store the final findings document (CONTRACTS.md section 2)."""
+        """Store the final findings document (CONTRACTS.md section 2), then its head (everything but the
+        findings) so that listings need not read every finding of every scan."""
         self.put_json(f"scans/{scan_id}/findings.json", doc)
+        self.put_json(f"scans/{scan_id}/summary.json", {k: v for k, v in doc.items() if k != "findings"})
 
     def load_findings(self, scan_id: str) -> dict[str, Any] | None:
         return self.get_json(f"scans/{scan_id}/findings.json")
+
+    def load_summary(self, scan_id: str) -> dict[str, Any] | None:
+        """The findings document of a finished scan without its findings (status, times, summary), or None."""
+        head = self.get_json(f"scans/{scan_id}/summary.json")
+        if head is None:  # stored before summaries were kept
+            doc = self.load_findings(scan_id)
+            head = None if doc is None else {k: v for k, v in doc.items() if k != "findings"}
+        return head
 
     def list_scans(self) -> list[str]:
         """Scan ids in the store, newest id first."""

@@ -343,7 +343,7 @@ class ScanService:
                       sizes: dict[str, int] | None = None) -> dict[str, Any]:
         """The final message of a scan that no longer runs: from its findings `document` and report
         `sizes` when the caller has them, else from the result store (blocking)."""
-        doc = document if document is not None else self.store.load_findings(scan_id)
+        doc = document if document is not None else self.store.load_summary(scan_id)
         if doc is None:
             if self.store.load_scan(scan_id) is None:
                 raise ScanNotFound(scan_id)
@@ -388,7 +388,7 @@ class ScanService:
         return await asyncio.to_thread(self._describe_stored, scan_id)
 
     def _describe_stored(self, scan_id: str) -> dict[str, Any]:
-        doc = self.store.load_findings(scan_id)
+        doc = self.store.load_summary(scan_id)
         if doc is None:
             scan = self.store.load_scan(scan_id)
             if scan is None:
@@ -414,7 +414,7 @@ class ScanService:
                 break
             if scan_id in seen:
                 continue
-            doc = self.store.load_findings(scan_id)
+            doc = self.store.load_summary(scan_id)
             if doc is not None:
                 out.append(ScanListItem(scan_id=scan_id, status=str(doc.get("status")),
                                         started_at=doc.get("started_at"), summary=doc.get("summary")))

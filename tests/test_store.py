@@ -204,7 +204,7 @@ def test_s3_every_object_is_written_with_sse_s3_by_default(aws: Any, s3_store: R
     s3_store.check_writable()
     s3 = aws.client("s3")
     keys = s3_objects(aws)
-    assert len(keys) == 8
+    assert len(keys) == 9  # findings.json and its summary.json among them
     for key in keys:
         assert s3.head_object(Bucket=BUCKET, Key=key)["ServerSideEncryption"] == "AES256", key
     # The emulator does not encrypt by itself: an object written without the header shows none.
@@ -384,3 +384,18 @@ def test_mark_audit_required_records_reason_and_time(store: ResultStore) -> None
     mark = store.audit_mark("s1")
     assert mark["scan_id"] == "s1" and mark["reason"] == "legal hold"
     assert datetime.fromisoformat(mark["marked_at"]) <= datetime.now(UTC)
+
+
+def test_a_scan_summary_is_kept_beside_its_findings_and_read_without_them(tmp_path: Path) -> None:
+    store = ResultStore.from_url(f"file://{tmp_path}")
+    doc = {"schema_version": 1, "scan_id": "s1", "status": "completed", "summary": {"total": 2},
+           "findings": [{"check_id": "a"}, {"check_id": "b"}]}
+    store.save_findings("s1", doc)
+    assert store.load_summary("s1") == {"schema_version": 1, "scan_id": "s1", "status": "completed",
+                                        "summary": {"total": 2}}
+    assert store.load_findings("s1") == doc
+    # A scan stored before summaries were kept: the head comes from findings.json.
+    store.delete_scan("s1")
+    store.put_json("scans/s2/findings.json", doc)
+    assert store.load_summary("s2") == {k: v for k, v in doc.items() if k != "findings"}
+    assert store.load_summary("missing") is None
