@@ -3,7 +3,9 @@ reset before each test that asks for `aws`."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from engine.credentials import AccountSession, AwsOptions, account_session, forget_sessions  # noqa: E402
+from engine.logs import configure_logging  # noqa: E402
 from engine.model import Finding, Unit  # noqa: E402
 from engine.runtime.unit import run_unit  # noqa: E402
 from engine.sandbox.estate import seed_demo_estate  # noqa: E402
@@ -144,3 +147,20 @@ def status_of(findings: list[Finding], check_id: str, resource_id: str | None = 
     seen = [(f.resource_id, f.status.value) for f in got]
     assert len(got) == 1, f"expected one {check_id} finding for {resource_id}, got {seen}"
     return got[0].status.value
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The process's logging as `CLOUDSCREEN_LOG_FORMAT=json` sets it up, into a buffer (restored after)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    buffer = io.StringIO()
+    configure_logging("INFO", "json", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        for h in saved_handlers:
+            root.addHandler(h)
+        root.setLevel(saved_level)

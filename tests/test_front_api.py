@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.logs import configure_logging
 from engine.settings import Settings
 from frontend_server.app import create_app
 from frontend_server.schemas import CLIENT_MESSAGES
@@ -144,20 +141,6 @@ async def test_a_bad_query_string_is_a_bad_request(app: Any, query: str) -> None
 
 # ------------------------------------------------------------------------------------------ request ids
 
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", "json", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        for h in list(root.handlers):
-            root.removeHandler(h)
-        for h in saved_handlers:
-            root.addHandler(h)
-        root.setLevel(saved_level)
 
 
 def _post(base: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, Any]:

@@ -9,7 +9,6 @@ import asyncio
 import base64
 import io
 import json
-import logging
 import os
 import re
 import socket
@@ -26,7 +25,6 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
-from engine.logs import configure_logging
 from engine.sandbox.server import EmulatorServer
 from engine.settings import Settings
 from frontend_server import ws as ws_module
@@ -260,21 +258,6 @@ async def test_a_peer_answering_pings_outlives_the_read_timeout(front: _PingingF
 
 # ------------------------------------------------------------------------------------------ logs
 
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    """The process's logging as `CLOUDSCREEN_LOG_FORMAT=json` sets it up, into a buffer (restored after)."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", "json", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        for h in list(root.handlers):
-            root.removeHandler(h)
-        for h in saved_handlers:
-            root.addHandler(h)
-        root.setLevel(saved_level)
 
 
 @pytest.mark.asyncio
