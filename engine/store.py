@@ -598,22 +598,18 @@ class _S3Backend(_Backend):
         self._call(f"write {self.describe(key)}", self._client.put_object, **kwargs)
 
     def get(self, key: str) -> bytes | None:
-        where = self.describe(key)
-        try:
-            resp = aws_call(self._client.get_object, Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read()
-        except botocore.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None
-            raise StoreError(f"cannot read {where}: {describe_error(exc)}") from None
-        except botocore.exceptions.BotoCoreError as exc:
-            raise StoreError(f"cannot read {where}: {describe_error(exc)}") from None
+        resp = self._read(self._client.get_object, key)
+        return None if resp is None else resp["Body"].read()
 
     def size(self, key: str) -> int | None:
+        resp = self._read(self._client.head_object, key)
+        return None if resp is None else int(resp["ContentLength"])
+
+    def _read(self, fn: Any, key: str) -> Any:
+        """One read call on `key`: its answer, or None when the object does not exist."""
         where = self.describe(key)
         try:
-            resp = aws_call(self._client.head_object, Bucket=self.bucket, Key=self._key(key))
-            return int(resp["ContentLength"])
+            return aws_call(fn, Bucket=self.bucket, Key=self._key(key))
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None

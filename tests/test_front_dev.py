@@ -3,7 +3,6 @@ over the WebSocket against the emulator's estate through the session's Ray, and 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,6 @@ from engine.settings import Settings
 from frontend_server.app import create_app
 from tests.test_front import SECRET, _Front, front  # noqa: F401  (shared fixture: a demo front on Hypercorn)
 from tests.test_runtime import estate, ray_conn  # noqa: F401  (shared fixtures)
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _app(tmp_path: Path, demo: bool) -> Any:
@@ -45,20 +42,6 @@ async def test_the_console_is_served_in_demo_mode_with_a_strict_policy(tmp_path:
     assert (await client.get("/dev/other.js")).status_code == 404
     spec = await (await client.get("/openapi.json")).get_json()
     assert not [p for p in spec["paths"] if p.startswith("/dev")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs Debian's "
-                    "chromium package before running the tests.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                                              "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ table filters, expands, pages and shows hostile names as text. Assertions are on
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ from engine.model import Finding, Pillar, Severity, Status
 from engine.results import findings_document
 from reports.render import render_html
 
-CHROMIUM = "/usr/bin/chromium"
 HOSTILE = "<script>alert(1)</script>"
 SERVICES = ["s3", "ec2", "iam", "rds", "lambda"]
 REGIONS = ["us-east-1", "eu-west-1"]
@@ -64,21 +62,6 @@ def report(tmp_path_factory: pytest.TempPathFactory, findings: list[Finding]) ->
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(render_html(doc), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test`, which installs Debian's "
-                    "chromium package before running the tests.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

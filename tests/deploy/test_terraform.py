@@ -21,8 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "deploy" / "terraform"
 MODULES = TERRAFORM / "modules"
 ENVIRONMENTS = TERRAFORM / "environments"
+COMPOSITION = MODULES / "cloudscreen"  # the whole deployment, wired once; dev and prod are thin roots around it
 TF_FILES = sorted(TERRAFORM.rglob("*.tf"))
-EXPECTED_MODULES = {"network", "ray_cluster", "tunnel", "storage", "iam", "member_role", "monitoring"}
+EXPECTED_MODULES = {"network", "ray_cluster", "tunnel", "storage", "secrets", "iam", "member_role", "monitoring"}
 RAY_PORTS = (6379, 8265, 10001, 52365)
 CLOUDWATCH_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                              2922, 3288, 3653}
@@ -77,15 +78,21 @@ def environment_dirs() -> list[Path]:
     return sorted(d for d in ENVIRONMENTS.iterdir() if d.is_dir())
 
 
-def module_call(env: str, name: str) -> dict[str, Any]:
-    return dict(blocks(module_docs(ENVIRONMENTS / env), "module"))[name]
+def module_call(directory: Path, name: str) -> dict[str, Any]:
+    return dict(blocks(module_docs(directory), "module"))[name]
+
+
+def composition_call(env: str) -> dict[str, Any]:
+    """The one module block of a deployment root (dev, prod): its call of modules/cloudscreen."""
+    (call,) = blocks(module_docs(ENVIRONMENTS / env), "module")
+    return call[1]
 
 
 # --- parsing -----------------------------------------------------------------------------------------------------
 
 
 def test_terraform_tree_has_every_module_and_both_environments() -> None:
-    assert EXPECTED_MODULES <= {d.name for d in MODULES.iterdir() if any(d.glob("*.tf"))}
+    assert EXPECTED_MODULES | {COMPOSITION.name} <= {d.name for d in MODULES.iterdir() if any(d.glob("*.tf"))}
     assert {"dev", "prod"} <= {d.name for d in environment_dirs()}
 
 
@@ -108,19 +115,88 @@ def test_parse_helper_raises_on_broken_hcl() -> None:
 # --- wiring ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", [d.name for d in environment_dirs()])
-def test_every_module_an_environment_calls_exists(env: str) -> None:
-    calls = blocks(module_docs(ENVIRONMENTS / env), "module")
-    assert calls, f"environment {env} calls no module"
+_CALLERS = [*environment_dirs(), COMPOSITION]
+
+
+@pytest.mark.parametrize("caller", _CALLERS, ids=[str(d.relative_to(TERRAFORM)) for d in _CALLERS])
+def test_every_called_module_exists(caller: Path) -> None:
+    calls = blocks(module_docs(caller), "module")
+    assert calls, f"{caller.name} calls no module"
     for name, body in calls:
-        target = (ENVIRONMENTS / env / body["source"]).resolve()
-        assert target.is_dir() and any(target.glob("*.tf")), f"{env}: module {name} -> {body['source']} is missing"
+        target = (caller / body["source"]).resolve()
+        assert target.is_dir() and any(target.glob("*.tf")), f"{caller.name}: {name} -> {body['source']} is missing"
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
-def test_environment_wires_every_module(env: str) -> None:
-    sources = {Path(body["source"]).name for _, body in blocks(module_docs(ENVIRONMENTS / env), "module")}
+def test_environment_calls_only_the_composition_module(env: str) -> None:
+    calls = blocks(module_docs(ENVIRONMENTS / env), "module")
+    assert [name for name, _ in calls] == ["cloudscreen"], f"{env} must be a thin root: one call of modules/cloudscreen"
+    assert (ENVIRONMENTS / env / calls[0][1]["source"]).resolve() == COMPOSITION
+    assert not resources(module_docs(ENVIRONMENTS / env)), f"{env}: resources belong in the modules"
+
+
+def test_dev_and_prod_call_the_same_composition_module() -> None:
+    dev, prod = composition_call("dev"), composition_call("prod")
+    assert dev["source"] == prod["source"] and (ENVIRONMENTS / "dev" / dev["source"]).resolve() == COMPOSITION
+    assert set(dev) == set(prod), f"dev and prod set different inputs: {set(dev) ^ set(prod)}"
+
+
+def test_composition_wires_every_module() -> None:
+    sources = {Path(body["source"]).name for _, body in blocks(module_docs(COMPOSITION), "module")}
     assert EXPECTED_MODULES <= sources
+
+
+def test_modules_never_configure_providers() -> None:
+    """Providers are configured in the roots only and inherited by the modules (which only pin them)."""
+    for directory in sorted(d for d in MODULES.iterdir() if d.is_dir()):
+        for doc in module_docs(directory):
+            assert "provider" not in doc, f"modules/{directory.name} configures a provider"
+    pins = {k: v for doc in module_docs(COMPOSITION) for t in doc.get("terraform", []) for e in t["required_providers"]
+            for k, v in e.items()}
+    assert pins["aws"]["source"] == "hashicorp/aws" and pins["cloudflare"]["source"] == "cloudflare/cloudflare"
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_environment_passes_every_input_to_the_composition_module_by_name(env: str) -> None:
+    """Each root variable reaches the module input of the same name, so the module's validation applies to it."""
+    call = composition_call(env)
+    declared = dict(blocks(module_docs(ENVIRONMENTS / env), "variable"))
+    for name in declared:
+        expected = "${local.tags}" if name == "tags" else f"${{var.{name}}}"
+        assert call.get(name) == expected, f"{env}: variable {name} is not passed as {name} = var.{name}"
+    assert "var.tags" in dict(blocks(module_docs(ENVIRONMENTS / env), "locals"))["tags"]
+    inputs = dict(blocks(module_docs(COMPOSITION), "variable"))
+    assert set(call) - {"source"} <= set(inputs), f"{env}: unknown inputs {set(call) - {'source'} - set(inputs)}"
+    required = {name for name, body in inputs.items() if "default" not in body}
+    assert required <= set(call), f"{env}: modules/cloudscreen needs {required - set(call)}"
+    for name, body in declared.items():
+        if body.get("default", "unset") is None:  # null = "not set": the module's default must then apply
+            assert inputs[name].get("nullable") is False and "default" in inputs[name], f"{env}: {name} null"
+
+
+# What differs between the environments; everything else is modules/cloudscreen's, the same for both.
+ENVIRONMENT_SIZING = {
+    "dev": {"single_nat_gateway": True, "head_instance_type": "m7i.large", "worker_instance_type": "c7i.large",
+            "worker_min_size": 0, "worker_max_size": 2, "worker_desired_capacity": 1, "root_volume_size_gb": 30,
+            "log_retention_days": 30, "enable_prometheus": False},
+    "prod": {"single_nat_gateway": False, "head_instance_type": "m7i.xlarge", "worker_instance_type": "c7i.large",
+             "worker_min_size": 1, "worker_max_size": 10, "worker_desired_capacity": 2, "root_volume_size_gb": 50,
+             "log_retention_days": 365, "enable_prometheus": True},
+}
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_environment_keeps_its_own_sizing_and_safety_defaults(env: str) -> None:
+    call = composition_call(env)
+    assert {k: call.get(k) for k in ENVIRONMENT_SIZING[env]} == ENVIRONMENT_SIZING[env]
+    declared = dict(blocks(module_docs(ENVIRONMENTS / env), "variable"))
+    assert declared["force_destroy_bucket"]["default"] is (env == "dev"), "only dev may destroy a non-empty bucket"
+    inputs = dict(blocks(module_docs(COMPOSITION), "variable"))
+    assert declared["head_termination_protection"]["default"] is None
+    assert inputs["head_termination_protection"]["default"] is True, "the head is protected unless told otherwise"
+    assert inputs["force_destroy_bucket"]["default"] is False
+    locals_ = dict(blocks(module_docs(ENVIRONMENTS / env), "locals"))
+    assert f'Environment = "{env}"' in locals_["tags"]
 
 
 @pytest.mark.parametrize("env", [d.name for d in environment_dirs()])
@@ -151,9 +227,9 @@ def test_every_output_has_description() -> None:
             assert body.get("description"), f"{path.relative_to(TERRAFORM)}: output {name} has no description"
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_environment_variables_are_validated(env: str) -> None:
-    variables = dict(blocks(module_docs(ENVIRONMENTS / env), "variable"))
+def test_deployment_variables_are_validated() -> None:
+    """The roots pass their values to modules/cloudscreen under the same names; the module validates them once."""
+    variables = dict(blocks(module_docs(COMPOSITION), "variable"))
 
     def conditions(name: str) -> str:
         return " ".join(v["condition"] for v in as_list(variables[name].get("validation")))
@@ -169,6 +245,10 @@ def test_environment_variables_are_validated(env: str) -> None:
     assert "[0-9]{12}" in conditions("aws_account_id")
     allowed = {int(n) for n in re.findall(r"\d+", conditions("log_retention_days").split("]")[0])}
     assert allowed == CLOUDWATCH_RETENTION_DAYS
+    # member_role_name reaches modules/member_role as role_name on every call, and is validated there.
+    assert module_call(COMPOSITION, "member_roles")["role_name"] == "${var.member_role_name}"
+    role_name = dict(blocks(module_docs(MODULES / "member_role"), "variable"))["role_name"]
+    assert "regex(" in " ".join(v["condition"] for v in as_list(role_name.get("validation")))
 
 
 @pytest.mark.parametrize("env", [d.name for d in environment_dirs()])
@@ -220,10 +300,9 @@ def test_public_subnets_never_map_public_ips() -> None:
 
 
 def test_ray_cluster_runs_in_the_network_modules_private_subnets() -> None:
-    for env in ("dev", "prod"):
-        call = module_call(env, "ray_cluster")
-        assert call["private_subnet_ids"] == "${module.network.private_subnet_ids}"
-        assert call["cluster_security_group_id"] == "${module.network.cluster_security_group_id}"
+    call = module_call(COMPOSITION, "ray_cluster")
+    assert call["private_subnet_ids"] == "${module.network.private_subnet_ids}"
+    assert call["cluster_security_group_id"] == "${module.network.cluster_security_group_id}"
     docs = module_docs(MODULES / "ray_cluster")
     (head,) = [b for t, _, b in resources(docs, "aws_instance")]
     assert head["subnet_id"] == "${var.private_subnet_ids[0]}"
@@ -336,8 +415,7 @@ def test_head_reads_only_its_own_secrets_and_writes_only_its_prefix() -> None:
     assert statements["ReadOwnSecrets"]["resources"] in ("${var.head_secret_arns}", "${var.worker_secret_arns}")
     assert statements["ReadWriteReportsPrefix"]["resources"] == ["${var.bucket_arn}/${var.reports_prefix}/*"]
     assert statements["WriteOwnLogGroups"]["resources"][0] == "${local.log_groups_arn}"
-    for env in ("dev", "prod"):
-        assert module_call(env, "iam")["worker_secret_arns"] == ["${module.secrets.ray_auth_token_arn}"]
+    assert module_call(COMPOSITION, "iam")["worker_secret_arns"] == ["${module.secrets.ray_auth_token_arn}"]
 
 
 def test_member_role_is_read_only_and_needs_the_external_id() -> None:

@@ -1,3 +1,6 @@
+# aws_region and aws_account_id configure this root's provider and are validated here; the others go to
+# modules/member_role, which validates them.
+
 variable "aws_region" {
   description = "Any enabled region of the scanned account (IAM is global)."
   type        = string
@@ -22,29 +25,14 @@ variable "member_role_name" {
   description = "Name of the audit role (the deployment's member_role_name)."
   type        = string
   default     = "CloudScreenAudit"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.member_role_name))
-    error_message = "member_role_name must be a valid IAM role name (1-64 characters)."
-  }
 }
 
 variable "scanner_role_arns" {
   description = "The deployment's scanner_role_arns output (head and worker roles)."
   type        = list(string)
-
-  validation {
-    condition     = length(var.scanner_role_arns) > 0 && alltrue([for arn in var.scanner_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
-    error_message = "scanner_role_arns must be IAM role ARNs."
-  }
 }
 
 variable "external_id" {
   description = "The deployment's external_id."
   type        = string
-
-  validation {
-    condition     = length(var.external_id) >= 16 && length(var.external_id) <= 1224
-    error_message = "external_id must be 16 to 1224 characters long."
-  }
 }

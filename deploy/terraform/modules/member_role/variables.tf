@@ -2,11 +2,21 @@ variable "role_name" {
   description = "Name of the read-only audit role (the same in every scanned account)."
   type        = string
   default     = "CloudScreenAudit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "role_name (member_role_name) must be a valid IAM role name (1-64 characters)."
+  }
 }
 
 variable "scanner_role_arns" {
   description = "Roles of the CloudScreen deployment allowed to assume this role (head and worker roles)."
   type        = list(string)
+
+  validation {
+    condition     = length(var.scanner_role_arns) > 0 && alltrue([for arn in var.scanner_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "scanner_role_arns must be IAM role ARNs."
+  }
 }
 
 variable "external_id" {
