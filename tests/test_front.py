@@ -55,7 +55,10 @@ class _Front:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             self._started.set()
-            await serve(self.app, hypercorn_config("127.0.0.1", self.port), shutdown_trigger=self._stop.wait)
+            config = hypercorn_config("127.0.0.1", self.port)
+            # Hypercorn's ping loop of a closed socket sleeps out its interval; at teardown do not wait for it.
+            config.graceful_timeout = 1.0
+            await serve(self.app, config, shutdown_trigger=self._stop.wait)
 
         asyncio.run(run())
 

@@ -59,6 +59,7 @@ class _PingingFront(_Front):
             config = hypercorn_config("127.0.0.1", self.port)
             config.websocket_ping_interval = PING_S
             config.read_timeout = READ_TIMEOUT_S
+            config.graceful_timeout = 1.0
             await serve(self.app, config, shutdown_trigger=self._stop.wait)
 
         asyncio.run(run())

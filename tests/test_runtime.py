@@ -128,15 +128,19 @@ def test_cancel_mid_scan_stops_jobs_keeps_finished_units_and_marks_cancelled(emu
     settings = _settings(emulator, estate, tmp_path, max_concurrent_accounts=1, unit_threads=1)
     execution = _execution(settings, estate.accounts, ray_conn, unit_parallelism=1)
     seen: list[dict] = []
+    queued: list[int] = []
 
     def on_progress(snap: dict) -> None:
         seen.append(snap)
+        queued.append(execution.queued_accounts())
         if snap["done_units"] >= 1 and not execution.cancelled:
             execution.cancel()
 
     t0 = time.monotonic()
     outcome = execution.run(on_progress=on_progress)
     assert outcome.status is ScanStatus.CANCELLED
+    # One account job at a time: the others wait for the slot (the front's cloudscreen_scan_queue_depth).
+    assert max(queued) == len(estate.accounts) - 1 and execution.queued_accounts() == 0
     assert time.monotonic() - t0 < 60
     stored = ResultStore.from_url(settings.store).load_units(outcome.scan_id)
     assert 1 <= len(stored) < 8, "finished units are kept, unfinished ones are not run"
