@@ -75,11 +75,13 @@ def _parse_time(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def start_demo(port: int, accounts: int, workdir: Path) -> tuple[subprocess.Popen[bytes], str, list[str], Path]:
+def start_demo(port: int, accounts: int, workdir: Path,
+               compression: bool = False) -> tuple[subprocess.Popen[bytes], str, list[str], Path]:
     """`cloudscreen demo` in its own process group; returns it, the emulator endpoint, the accounts and
     its log file."""
     env = dict(os.environ, CLOUDSCREEN_STORE=f"file://{workdir}/store",
-               CLOUDSCREEN_AUDIT_LOG=str(workdir / "audit.log"), CLOUDSCREEN_LOG_LEVEL="WARNING")
+               CLOUDSCREEN_AUDIT_LOG=str(workdir / "audit.log"), CLOUDSCREEN_LOG_LEVEL="WARNING",
+               CLOUDSCREEN_WS_COMPRESSION=str(compression).lower())
     log_path = workdir / "demo.log"
     exe = Path(sys.executable).with_name("cloudscreen")
     proc = subprocess.Popen([str(exe), "demo", "--port", str(port), "--accounts", str(accounts)], env=env,
@@ -169,7 +171,17 @@ async def load(args: argparse.Namespace, port: int, endpoint: str, accounts: lis
             peak["rss"] = max(peak["rss"], front.memory_info().rss)
             await asyncio.sleep(0.5)
 
+    # How late this (client) loop wakes up: its own stalls are part of every measured delay.
+    lags: list[float] = []
+
+    async def loop_lag() -> None:
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - t - 0.01)
+
     sampler = asyncio.create_task(sample())
+    lagger = asyncio.create_task(loop_lag())
     # CPU seconds of the front and of this (client) process: the clients share one event loop, so
     # a busy client loop shows up in the delays too.
     cpu0, own0 = sum(front.cpu_times()[:2]), sum(psutil.Process().cpu_times()[:2])
@@ -181,6 +193,7 @@ async def load(args: argparse.Namespace, port: int, endpoint: str, accounts: lis
     await asyncio.gather(*tasks)
     wall = time.monotonic() - t0
     sampler.cancel()
+    lagger.cancel()
     front_cpu, client_cpu = sum(front.cpu_times()[:2]) - cpu0, sum(psutil.Process().cpu_times()[:2]) - own0
     all_connected = time.time() - (time.monotonic() - t0 - connect_s)
     delays = [d for c in clients for _, d in c.delays]
@@ -188,6 +201,7 @@ async def load(args: argparse.Namespace, port: int, endpoint: str, accounts: lis
     errors = [c.error for c in clients if c.error]
     return {
         "clients": args.clients, "scans": args.scans, "latency_ms": args.latency_ms,
+        "ws_compression": args.ws_compression,
         "connect_s": round(connect_s, 2), "wall_s": round(wall, 1),
         "front_cpu_s": round(front_cpu, 1), "client_cpu_s": round(client_cpu, 1),
         "rss_idle_mib": round(rss_idle / 2**20, 1), "rss_connected_mib": round(rss_connected / 2**20, 1),
@@ -200,6 +214,8 @@ async def load(args: argparse.Namespace, port: int, endpoint: str, accounts: lis
         "steady_deliveries": len(steady),
         "steady_p50_ms": round(statistics.median(steady) * 1000, 1) if steady else None,
         "steady_p99_ms": round(_percentile(steady, 0.99) * 1000, 1) if steady else None,
+        "client_loop_lag_p99_ms": round(_percentile(lags, 0.99) * 1000, 1) if lags else None,
+        "client_loop_lag_max_ms": round(max(lags) * 1000, 1) if lags else None,
         "finals": {k: sum(1 for c in clients if c.final == k) for k in FINAL},
         "scan_errors": sorted({str(c.final_error)[:300] for c in clients if c.final_error}),
         "errors": len(errors), "first_errors": errors[:3],
@@ -214,13 +230,14 @@ def main() -> int:
     p.add_argument("--latency-ms", type=float, default=300.0)
     p.add_argument("--timeout", type=float, default=240.0, help="seconds the clients wait for their final message")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--ws-compression", action="store_true", help="let the front accept permessage-deflate")
     args = p.parse_args()
     if not 1 <= args.clients <= 5000 or not 1 <= args.scans <= 10:
         p.error("--clients must be 1..5000 and --scans 1..10")
     _raise_fd_limit(args.clients * 2 + 1024)
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="ws_load_") as tmp:
-        proc, endpoint, accounts, log_path = start_demo(port, args.accounts, Path(tmp))
+        proc, endpoint, accounts, log_path = start_demo(port, args.accounts, Path(tmp), args.ws_compression)
         try:
             figures = asyncio.run(load(args, port, endpoint, accounts, proc.pid))
         finally:

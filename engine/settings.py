@@ -74,6 +74,8 @@ class Settings:
     # Protocol-level WebSocket pings; a peer silent for ws_read_timeout_s is dropped.
     ws_ping_interval_s: float = 20.0
     ws_read_timeout_s: float = 60.0
+    # permessage-deflate on WebSockets (off: small messages to many sockets, CPU matters more than bytes).
+    ws_compression: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

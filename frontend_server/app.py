@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.protocol import ws_stream
 from pydantic import TypeAdapter
 from quart import Quart, g, request
 from quart.typing import ResponseReturnValue
 from quart_schema import QuartSchema
 from quart_schema.openapi import OpenAPIProvider
+from wsproto.extensions import PerMessageDeflate
 
 from engine.logs import bind, unbind
 from engine.settings import Settings
@@ -227,11 +229,29 @@ def _roles_table(settings: Settings, demo: bool) -> Any:
     return table
 
 
+class _DeclinedDeflate(PerMessageDeflate):
+    """permessage-deflate that declines every client offer (RFC 7692 lets a server do so)."""
+
+    def accept(self, offer: str) -> None:
+        return None
+
+
+def set_websocket_compression(enabled: bool) -> None:
+    """Whether this process's Hypercorn accepts permessage-deflate (browsers always offer it).
+
+    Off by default: stream messages are small JSON sent to many sockets, and deflating each one per
+    socket cost more than half of the front's CPU per delivery in `bench/ws_load.py`. Hypercorn has no
+    option for it, so its handshake's extension class is swapped; process-wide, like Hypercorn itself."""
+    ws_stream.PerMessageDeflate = PerMessageDeflate if enabled else _DeclinedDeflate  # type: ignore[misc]
+
+
 def hypercorn_config(host: str = "127.0.0.1", port: int = DEFAULT_PORT, *, ping_interval_s: float = 20.0,
-                     read_timeout_s: float = 60.0) -> HypercornConfig:
+                     read_timeout_s: float = 60.0, compression: bool = False) -> HypercornConfig:
     """Hypercorn settings for the front: 64 KiB WebSocket messages (bigger ones close with 1009),
     protocol pings with a read timeout (Hypercorn sends pings but only the read timeout drops a
-    silent peer), graceful shutdown, no server header leaking versions."""
+    silent peer), graceful shutdown, no server header leaking versions, WebSocket compression off
+    unless asked (see `set_websocket_compression`)."""
+    set_websocket_compression(compression)
     config = HypercornConfig()
     config.websocket_ping_interval = ping_interval_s
     config.read_timeout = int(read_timeout_s)
@@ -273,7 +293,7 @@ def serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         log.info("serving on http://%s:%d%s", host, port, " (demo mode)" if args.demo else "")
         config = hypercorn_config(host, port, ping_interval_s=settings.ws_ping_interval_s,
-                                  read_timeout_s=settings.ws_read_timeout_s)
+                                  read_timeout_s=settings.ws_read_timeout_s, compression=settings.ws_compression)
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
     try:

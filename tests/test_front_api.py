@@ -173,3 +173,26 @@ def test_request_ids_reach_the_answer_the_json_log_and_the_audit_line(app: Any, 
     records = [json.loads(line) for line in json_log.getvalue().splitlines() if line.startswith("{")]
     failed = [r for r in records if "not configured" in r.get("message", "")]
     assert failed and failed[0]["request_id"] == "zd-1", records
+
+
+# ------------------------------------------------------------------------------------------ WebSocket compression
+
+async def _negotiated_extensions(app: Any, compression: bool) -> str | None:
+    from websockets.asyncio.client import connect as ws_connect
+
+    from frontend_server.app import set_websocket_compression
+
+    server = _Front(app).start()
+    try:
+        set_websocket_compression(compression)
+        async with ws_connect(server.ws_url) as ws:  # the client offers permessage-deflate, as browsers do
+            return ws.response.headers.get("Sec-WebSocket-Extensions")
+    finally:
+        set_websocket_compression(False)
+        server.stop()
+
+
+@pytest.mark.asyncio
+async def test_websocket_compression_is_declined_by_default_and_negotiated_when_enabled(app: Any) -> None:
+    assert await _negotiated_extensions(app, compression=False) is None
+    assert "permessage-deflate" in (await _negotiated_extensions(app, compression=True) or "")
