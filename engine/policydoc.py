@@ -62,8 +62,9 @@ def is_admin_statement(stmt: dict[str, Any]) -> bool:
     return any(a in ("*", "*:*") for a in as_list(stmt.get("Action"))) and "*" in as_list(stmt.get("Resource"))
 
 
-def public_statements(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return [s for s in statements(doc) if is_public_statement(s)]
+def public_statement_ids(doc: dict[str, Any] | None) -> list[str]:
+    """The public statements of a document, each named by its Sid (or `#<index>` without one)."""
+    return [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(doc)) if is_public_statement(st)]
 
 
 def has_public_statement(doc: dict[str, Any] | None) -> bool:

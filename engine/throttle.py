@@ -103,7 +103,13 @@ def aws_call(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
-    """Yield the items of `result_key` across all pages, page by page (bounded memory).
+    """Yield the items of `result_key` across all pages, page by page (bounded memory)."""
+    for page in pages(client, operation, **kwargs):
+        yield from jmespath.search(result_key, page) or []
+
+
+def pages(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Yield the whole pages of a paginated operation (for operations with several result keys).
 
     Each page is one call under the retry policy, resumed from the previous page's token: a
     botocore page iterator cannot be retried once a page failed (it just ends), which would turn a
@@ -117,7 +123,7 @@ def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Ite
     seen: set[tuple[Any, ...]] = set()
     while True:
         page = aws_call(method, **params)
-        yield from jmespath.search(result_key, page) or []
+        yield page
         tokens = tuple(jmespath.search(t, page) for t in out_toks)
         if (more and not jmespath.search(more, page)) or not any(tokens) or tokens in seen:
             return

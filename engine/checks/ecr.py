@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.ecr import Repository
-from engine.policydoc import is_public_statement, statements
+from engine.policydoc import public_statement_ids
 
 
 @check(id="ecr_repository_scan_on_push_enabled", service="ecr", resource_type="AWS::ECR::Repository",
@@ -69,7 +69,7 @@ def ecr_repository_lifecycle_policy_configured(repo: Repository, ctx: CheckConte
                    "file://policy.json (or aws ecr delete-repository-policy --repository-name <repository>)",
        over="repositories", needs=("policy",))
 def ecr_repository_policy_public_access_prohibited(repo: Repository, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(repo.policy)) if is_public_statement(st)]
+    public = public_statement_ids(repo.policy)
     if public:
         return Result.failed(f"ECR repository {repo.id} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"ECR repository {repo.id} policy has no public statement.")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.iam import IamData, ManagedPolicy, Principal, Role, User
-from engine.policydoc import has_admin_statement, is_public_statement, statements
+from engine.policydoc import has_admin_statement, has_public_statement
 
 # Credential report values that mean "no date" (never used, no password, not tracked).
 _NO_DATE = frozenset({"", "N/A", "no_information", "not_supported"})
@@ -410,6 +410,6 @@ def iam_support_role_exists(data: IamData, ctx: CheckContext) -> Result:
     over="roles",
 )
 def iam_role_trust_no_public_principal(role: Role, ctx: CheckContext) -> Result:
-    if any(is_public_statement(s) for s in statements(role.trust_policy)):
+    if has_public_statement(role.trust_policy):
         return Result.failed(f"IAM role {role.id} can be assumed by any principal.")
     return Result.passed(f"IAM role {role.id} trust policy has no public statement.")

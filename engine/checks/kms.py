@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.kms import Key
-from engine.policydoc import is_public_statement, statements
+from engine.policydoc import public_statement_ids
 
 
 @check(id="kms_key_rotation_enabled", service="kms", resource_type="AWS::KMS::Key", scope="regional",
@@ -51,7 +51,7 @@ def kms_key_not_pending_deletion(key: Key, ctx: CheckContext) -> Result:
                    "file://policy.json",
        over="keys", needs=("metadata", "policy"))
 def kms_key_policy_public_access_prohibited(key: Key, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(key.policy)) if is_public_statement(st)]
+    public = public_statement_ids(key.policy)
     if public:
         return Result.failed(f"KMS key {key.label} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"KMS key {key.label} policy has no public statement.")

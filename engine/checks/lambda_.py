@@ -7,7 +7,7 @@ from datetime import UTC, date
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.lambda_ import Function
-from engine.policydoc import is_public_statement, statements
+from engine.policydoc import public_statement_ids
 
 # Lambda's deprecation date of each deprecated (or announced) runtime, from AWS's published schedule
 # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html). A runtime is deprecated from
@@ -90,7 +90,7 @@ def lambda_function_runtime_supported(fn: Function, ctx: CheckContext) -> Result
                    "--function-name <function> --statement-id <sid>",
        over="functions", needs=("policy",))
 def lambda_function_policy_public_access_prohibited(fn: Function, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(fn.policy)) if is_public_statement(st)]
+    public = public_statement_ids(fn.policy)
     if public:
         return Result.failed(f"Lambda function {fn.id} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"Lambda function {fn.id} policy has no public statement.")

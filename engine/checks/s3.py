@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.s3 import Bucket, S3Data
-from engine.policydoc import as_list, is_everyone, is_public_statement, statements
+from engine.policydoc import as_list, is_everyone, public_statement_ids, statements
 
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
@@ -128,8 +128,7 @@ def s3_bucket_acl_public_write_prohibited(bucket: Bucket, ctx: CheckContext) -> 
                    "(or aws s3api delete-bucket-policy --bucket <bucket>)",
        over="buckets", needs=("policy",))
 def s3_bucket_policy_public_access_prohibited(bucket: Bucket, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(bucket.policy))
-              if is_public_statement(st)]
+    public = public_statement_ids(bucket.policy)
     if public:
         return Result.failed(f"Bucket {bucket.id} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"Bucket {bucket.id} policy has no public statement.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.sns import Topic
-from engine.policydoc import is_public_statement, statements
+from engine.policydoc import public_statement_ids
 
 
 @check(id="sns_topic_policy_public_access_prohibited", service="sns", resource_type="AWS::SNS::Topic",
@@ -18,7 +18,7 @@ from engine.policydoc import is_public_statement, statements
                    "--attribute-name Policy --attribute-value file://policy.json",
        over="topics", needs=("attributes", "policy"))
 def sns_topic_policy_public_access_prohibited(topic: Topic, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(topic.policy)) if is_public_statement(st)]
+    public = public_statement_ids(topic.policy)
     if public:
         return Result.failed(f"SNS topic {topic.id} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"SNS topic {topic.id} policy has no public statement.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.checks import CheckContext, Result, check
 from engine.collectors.sqs import Queue
-from engine.policydoc import is_public_statement, statements
+from engine.policydoc import public_statement_ids
 
 
 @check(id="sqs_queue_policy_public_access_prohibited", service="sqs", resource_type="AWS::SQS::Queue",
@@ -18,7 +18,7 @@ from engine.policydoc import is_public_statement, statements
                    "the corrected Policy)",
        over="queues", needs=("attributes", "policy"))
 def sqs_queue_policy_public_access_prohibited(queue: Queue, ctx: CheckContext) -> Result:
-    public = [st.get("Sid") or f"#{i}" for i, st in enumerate(statements(queue.policy)) if is_public_statement(st)]
+    public = public_statement_ids(queue.policy)
     if public:
         return Result.failed(f"SQS queue {queue.id} policy has public statement(s) {', '.join(public)}.")
     return Result.passed(f"SQS queue {queue.id} policy has no public statement.")

@@ -96,11 +96,17 @@ def collector(service: str, *, scope: Scope | str, cost: float = 1.0,
     return register
 
 
+_imported = False
+
+
 def load_all() -> dict[str, Collector]:
     """Import every collector module (idempotent) and return the registry."""
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{mod.name}")
+    global _imported
+    if not _imported:  # scanning the package folder once per process is enough (units call this a lot)
+        for mod in pkgutil.iter_modules(__path__):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{mod.name}")
+        _imported = True
     return COLLECTORS
 
 
@@ -126,6 +132,18 @@ def fetch(fn: Callable[..., Any], /, *args: Any, absent: Iterable[str] = (), **k
         if error_code(exc) in set(absent):
             return None, None
         return None, describe_error(exc)
+
+
+def set_policy(resource: Resource, raw: Any, operation: str, name: str = "policy") -> None:
+    """Set `resource.<name>` to a parsed policy document (dict, JSON or URL-encoded JSON), or record in
+    `resource.errors[name]` that it is unreadable: an unreadable policy must not read as "no public
+    statement"."""
+    from engine.policydoc import normalise_document
+
+    try:
+        setattr(resource, name, normalise_document(raw))
+    except ValueError as exc:
+        resource.errors[name] = f"{operation}: the policy is not valid JSON ({exc})"
 
 
 def fill(resource: Resource, name: str, fn: Callable[..., Any], /, *args: Any, absent: Iterable[str] = (),

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, set_policy
 from engine.model import Scope
-from engine.policydoc import normalise_document
 from engine.throttle import paginate
 
 
@@ -69,7 +68,4 @@ def _fill_repository(ecr: Any, repo: Repository) -> None:
     if err is not None:
         repo.errors["policy"] = err
     elif resp is not None:
-        try:
-            repo.policy = normalise_document(resp.get("policyText"))
-        except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-            repo.errors["policy"] = f"GetRepositoryPolicy: the policy is not valid JSON ({exc})"
+        set_policy(repo, resp.get("policyText"), "GetRepositoryPolicy")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -24,7 +24,7 @@ import botocore.exceptions
 from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch
 from engine.model import GLOBAL_REGION
 from engine.policydoc import normalise_document
-from engine.throttle import aws_call, describe_error, error_code
+from engine.throttle import aws_call, describe_error, error_code, pages, paginate
 
 _AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
 
@@ -172,35 +172,19 @@ def _report(iam: Any, data: IamData) -> None:
 
 def _support_roles(iam: Any, data: IamData) -> None:
     try:
-        data.support_roles = [r["RoleName"] for page in _pages(
-            iam.list_entities_for_policy, PolicyArn=SUPPORT_POLICY_ARN, EntityFilter="Role")
-            for r in page.get("PolicyRoles", [])]
+        data.support_roles = [r["RoleName"] for r in paginate(
+            iam, "list_entities_for_policy", "PolicyRoles", PolicyArn=SUPPORT_POLICY_ARN, EntityFilter="Role")]
     except _AWS_ERRORS as exc:
         # The policy not existing (emulator without AWS managed policies) means no role uses it.
         if error_code(exc) != "NoSuchEntity":
             data.errors["support_roles"] = describe_error(exc)
 
 
-def _pages(fn: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """The pages of an IAM list operation (all use Marker/IsTruncated), each under the retry policy.
-
-    Not engine.throttle.paginate: retrying `next()` on a botocore page iterator whose request
-    failed ends the iteration, so a page that stays throttled would read as "no more items"."""
-    marker: str | None = None
-    while True:
-        page = aws_call(fn, **kwargs, **({"Marker": marker} if marker else {}))
-        yield page
-        marker = page.get("Marker")
-        if not page.get("IsTruncated") or not marker:
-            return
-
-
 def _authorization_details(iam: Any) -> dict[str, list[dict[str, Any]]]:
     """All pages of GetAccountAuthorizationDetails, without AWS managed policies (≈1,500 of them)."""
     keys = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in keys}
-    for page in _pages(iam.get_account_authorization_details,
-                       Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
+    for page in pages(iam, "get_account_authorization_details", Filter=["User", "Group", "Role", "LocalManagedPolicy"]):
         for key, items in out.items():
             items.extend(page.get(key, []))
     return out
@@ -258,8 +242,7 @@ def _credential_report(iam: Any) -> list[dict[str, str]]:
 def _access_keys(iam: Any, user: User) -> None:
     """Fill `user.access_keys` (ListAccessKeys is per user; there is no account-wide list)."""
     try:
-        metas = [m for page in _pages(iam.list_access_keys, UserName=user.id)
-                 for m in page.get("AccessKeyMetadata", [])]
+        metas = list(paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=user.id))
     except _AWS_ERRORS as exc:
         user.errors["access_keys"] = describe_error(exc)
         return

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill, set_policy
 from engine.model import Scope
-from engine.policydoc import normalise_document
 from engine.throttle import paginate
 
 AWS_ALIAS_PREFIX = "alias/aws/"
@@ -94,7 +93,4 @@ def _fill_key(kms: Any, key: Key) -> None:
     if err is not None:
         key.errors["policy"] = err
         return
-    try:
-        key.policy = normalise_document((resp or {}).get("Policy"))
-    except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-        key.errors["policy"] = f"GetKeyPolicy: the policy is not valid JSON ({exc})"
+    set_policy(key, (resp or {}).get("Policy"), "GetKeyPolicy")

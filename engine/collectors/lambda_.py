@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill, set_policy
 from engine.model import Scope
-from engine.policydoc import normalise_document
 from engine.throttle import paginate
 
 # Values that point at a secret instead of holding it: Secrets Manager secrets and SSM parameters.
@@ -85,9 +84,6 @@ def _fill_function(lam: Any, fn: Function) -> None:
     if err is not None:
         fn.errors["policy"] = err
     elif resp is not None:
-        try:
-            fn.policy = normalise_document(resp.get("Policy"))
-        except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-            fn.errors["policy"] = f"GetPolicy: the policy is not valid JSON ({exc})"
+        set_policy(fn, resp.get("Policy"), "GetPolicy")
     fill(fn, "url_auth_type", lam.get_function_url_config, FunctionName=fn.id, absent=NOT_FOUND,
          transform=lambda r: r.get("AuthType"))

@@ -3,12 +3,11 @@ account-level Block Public Access configuration from s3control."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, fill, set_policy
 from engine.model import GLOBAL_REGION, Scope
 from engine.throttle import paginate
 
@@ -94,10 +93,7 @@ def _fill_bucket(ctx: CollectContext, bucket: Bucket) -> None:
     if err is not None:
         bucket.errors["policy"] = err
     elif resp is not None:
-        try:
-            bucket.policy = json.loads(resp.get("Policy") or "{}")
-        except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-            bucket.errors["policy"] = f"GetBucketPolicy: the policy is not valid JSON ({exc})"
+        set_policy(bucket, resp.get("Policy") or "{}", "GetBucketPolicy")
     fill(bucket, "encryption_rules", s3.get_bucket_encryption, Bucket=name,
          absent=("ServerSideEncryptionConfigurationNotFoundError",),
          transform=lambda r: r.get("ServerSideEncryptionConfiguration", {}).get("Rules", []))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, set_policy
 from engine.model import Scope
-from engine.policydoc import normalise_document
 from engine.throttle import paginate
 
 
@@ -44,7 +43,4 @@ def _fill_topic(sns: Any, topic: Topic) -> None:
         return
     attributes = resp.get("Attributes", {})
     topic.kms_master_key_id = attributes.get("KmsMasterKeyId") or None
-    try:
-        topic.policy = normalise_document(attributes.get("Policy"))
-    except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-        topic.errors["policy"] = f"GetTopicAttributes: the policy is not valid JSON ({exc})"
+    set_policy(topic, attributes.get("Policy"), "GetTopicAttributes")

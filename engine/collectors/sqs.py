@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch
+from engine.collectors import CollectContext, Resource, ServiceData, collector, fetch, set_policy
 from engine.model import Scope
-from engine.policydoc import normalise_document
 from engine.throttle import paginate
 
 # A queue deleted between ListQueues and GetQueueAttributes is gone, not an error.
@@ -61,8 +60,5 @@ def _fill_queue(sqs: Any, queue: Queue) -> bool:
     queue.arn = attributes.get("QueueArn") or queue.arn
     queue.kms_master_key_id = attributes.get("KmsMasterKeyId") or None
     queue.sqs_managed_sse_enabled = attributes.get("SqsManagedSseEnabled")
-    try:
-        queue.policy = normalise_document(attributes.get("Policy"))
-    except ValueError as exc:  # an unreadable policy must not read as "no public statement"
-        queue.errors["policy"] = f"GetQueueAttributes: the policy is not valid JSON ({exc})"
+    set_policy(queue, attributes.get("Policy"), "GetQueueAttributes")
     return True
