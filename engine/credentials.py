@@ -89,7 +89,7 @@ class AccountSession:
                  base: boto3.Session | None = None, budget: RateBudget | None = None) -> None:
         self.account_id = account_id
         self.options = options
-        self._base = base or boto3.Session(botocore_session=_botocore_session())
+        self._base = base or base_session()
         self._budget = budget or RateBudget(options.api_rate_per_s)
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -238,7 +238,7 @@ def forget_sessions() -> None:
 
 def caller_account(options: AwsOptions) -> str:
     """The account id of the credentials in the environment (GetCallerIdentity)."""
-    s = boto3.Session(botocore_session=_botocore_session())
+    s = base_session()
     sts = s.client("sts", region_name=s.region_name or "us-east-1", endpoint_url=options.endpoint_url,
                    config=options.botocore_config())
     return aws_call(sts.get_caller_identity)["Account"]

@@ -9,8 +9,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+
+def iso_z(dt: datetime | None = None, timespec: str = "seconds") -> str:
+    """An ISO-8601 time in UTC ending in `Z` (now when `dt` is None), as every document here writes it."""
+    return (dt or datetime.now(UTC)).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 class Status(enum.StrEnum):
     PASS = "PASS"

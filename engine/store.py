@@ -45,7 +45,7 @@ import botocore.config
 import botocore.exceptions
 
 from engine.errors import StoreError
-from engine.model import REPORT_FILES, UnitResult
+from engine.model import REPORT_FILES, UnitResult, iso_z
 from engine.throttle import aws_call, describe_error
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ class ResultStore:
         """Keep this scan through retention pruning (e.g. it is evidence in an audit or a ticket)."""
         _check_segment(scan_id, "scan id")
         self.put_json(f"scans/{scan_id}/audit.json",
-                      {"scan_id": scan_id, "reason": reason, "marked_at": _iso(datetime.now(UTC))})
+                      {"scan_id": scan_id, "reason": reason, "marked_at": iso_z(datetime.now(UTC))})
 
     def audit_mark(self, scan_id: str) -> dict[str, Any] | None:
         """The audit-required mark of a scan (`{scan_id, reason, marked_at}`), or None."""
@@ -368,10 +368,6 @@ class ResultStore:
 
 
 # ---------------------------------------------------------------- helpers
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
-
 
 def _content_type(key: str) -> str:
     return _CONTENT_TYPES.get(os.path.splitext(key)[1].lower(), "application/octet-stream")

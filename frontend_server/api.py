@@ -28,13 +28,13 @@ from quart_schema import (
 )
 
 from engine.errors import CloudScreenError, StoreError, UsageError
-from engine.model import REPORT_FILES
+from engine.model import REPORT_FILES, iso_z
 from engine.store import verify_report_link
 from frontend_server.app import FrontState, state
 from frontend_server.audit import Action as AuditAction
 from frontend_server.audit import Result
 from frontend_server.auth import Action, AuthError, Forbidden, Role, SessionUser
-from frontend_server.scans import ScanConflict, ScanNotFound, check_scan_id
+from frontend_server.scans import ActiveScan, ScanConflict, ScanNotFound, check_scan_id
 from frontend_server.schemas import (
     CancelAccepted,
     DevSessionBody,
@@ -157,6 +157,31 @@ def authorize(front: FrontState, user: SessionUser, action: Action, accounts: It
         raise
 
 
+async def start_scan_for(front: FrontState, user: SessionUser, body: ScanStartBody, *, via: str,
+                         connection_id: str | None = None) -> ActiveScan:
+    """Authorise (the role first: a viewer's request is not even resolved; then the resolved accounts
+    against the allow-list), start and audit a scan. Raises Forbidden, UsageError or ScanConflict."""
+    if user.role.rank < Role.ANALYST.rank:
+        authorize(front, user, Action.START_SCAN, connection_id=connection_id)
+    req = await front.scans.resolve(body)
+    authorize(front, user, Action.START_SCAN, req.accounts, ticket_id=req.ticket_id, connection_id=connection_id)
+    active = await front.scans.launch(req, user_id=user.id)
+    front.audit.record(AuditAction.SCAN_START, user_id=user.id, role=user.role.value, accounts=req.accounts,
+                       scan_id=active.scan_id, ticket_id=req.ticket_id, connection_id=connection_id,
+                       details={"via": via, "units": active.units})
+    return active
+
+
+async def cancel_scan_for(front: FrontState, user: SessionUser, scan_id: str, *, via: str,
+                          connection_id: str | None = None) -> None:
+    """Authorise, cancel and audit (raises Forbidden, ScanNotFound or ScanConflict)."""
+    accounts = front.scans.active_accounts(scan_id)
+    authorize(front, user, Action.CANCEL_SCAN, accounts, scan_id=scan_id, connection_id=connection_id)
+    await front.scans.cancel(scan_id)
+    front.audit.record(AuditAction.SCAN_CANCEL, user_id=user.id, role=user.role.value, scan_id=scan_id,
+                       accounts=accounts or (), connection_id=connection_id, details={"via": via})
+
+
 def _remote() -> str | None:
     from quart import has_request_context, has_websocket_context, websocket
 
@@ -196,6 +221,8 @@ def _model(model: type[Any], body: Any) -> Any:
 
 
 def _scan_errors(exc: Exception) -> ApiError:
+    if isinstance(exc, Forbidden):
+        return ApiError("forbidden", str(exc))
     if isinstance(exc, ScanNotFound):
         return ApiError("not_found", str(exc))
     if isinstance(exc, ScanConflict):
@@ -260,11 +287,7 @@ async def dev_session() -> ResponseReturnValue:
     user = SessionUser(id=f"demo-{role.value}", name=body.name or f"Demo {role.value}", role=role)
     token, expires = front.tokens.issue(user)
     front.audit.record(AuditAction.AUTH_LOGIN, user_id=user.id, role=role.value, details={"mode": "demo"})
-    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public()))
-
-
-def _iso(dt: Any) -> str:
-    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return SessionAnswer(token=token, expires_at=iso_z(expires), user=UserOut(**user.public()))
 
 
 # ------------------------------------------------------------------------------------------ scans
@@ -276,20 +299,10 @@ def _iso(dt: Any) -> str:
 @validate_request(ScanStartBody)
 async def start_scan(data: ScanStartBody) -> ResponseReturnValue:
     """Start a scan (body as `scan.start`); 202 `{scan_id}`."""
-    front = state()
-    user: SessionUser = g.user
-    if user.role.rank < Role.ANALYST.rank:  # the role first: a viewer's request is not even resolved
-        _guard(user, Action.START_SCAN)
-    body = data
     try:
-        req = await front.scans.resolve(body)
+        active = await start_scan_for(state(), g.user, data, via="rest")
     except Exception as exc:
         raise _scan_errors(exc) from None
-    ticket = req.ticket_id
-    _guard(user, Action.START_SCAN, req.accounts, ticket_id=ticket)
-    active = await front.scans.launch(req, user_id=user.id)
-    front.audit.record(AuditAction.SCAN_START, user_id=user.id, role=user.role.value, accounts=req.accounts,
-                       scan_id=active.scan_id, ticket_id=ticket, details={"via": "rest", "units": active.units})
     return ScanCreated(scan_id=active.scan_id), 202
 
 
@@ -323,16 +336,10 @@ async def get_scan(scan_id: str) -> ResponseReturnValue:
 @authenticated
 async def cancel_scan(scan_id: str) -> ResponseReturnValue:
     """Ask a running scan to stop; 202 (the scan ends `cancelled` once its jobs stopped)."""
-    front = state()
-    user: SessionUser = g.user
-    accounts = front.scans.active_accounts(scan_id)
-    _guard(user, Action.CANCEL_SCAN, accounts, scan_id=scan_id)
     try:
-        await front.scans.cancel(scan_id)
+        await cancel_scan_for(state(), g.user, scan_id, via="rest")
     except Exception as exc:
         raise _scan_errors(exc) from None
-    front.audit.record(AuditAction.SCAN_CANCEL, user_id=user.id, role=user.role.value, scan_id=scan_id,
-                       accounts=accounts or (), details={"via": "rest"})
     return CancelAccepted(scan_id=scan_id), 202
 
 

@@ -78,14 +78,6 @@ def state() -> FrontState:
     return current_app.extensions["cloudscreen"]
 
 
-def setting(settings: Settings, name: str, default: Any) -> Any:
-    """A front setting: a `Settings` field when it has one, else the TOML/extra value, else `default`."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = settings.extra.get(name)
-    return default if value is None else value
-
-
 class CloudScreenOpenAPI(OpenAPIProvider):
     """The REST schema from the route decorators, plus the `/ws` messages (OpenAPI has no notation for
     WebSocket messages): their models go to `components.schemas` and `x-websocket` lists them by type."""
@@ -126,22 +118,20 @@ def create_app(settings: Settings, *, demo: bool = False, demo_accounts: tuple[s
     Ray connection (default: `engine.runtime.cluster.connect(settings.ray_address)`)."""
     check_secret(settings.session_secret, production=not demo)
     ws_limits = ws_limits or WsLimits(
-        auth_timeout_s=float(setting(settings, "ws_auth_timeout_s", 10.0)),
-        rate_per_s=float(setting(settings, "ws_rate_per_s", 20.0)),
-        burst=int(setting(settings, "ws_burst", 40)),
-        max_violations=int(setting(settings, "ws_max_violations", 20)))
+        auth_timeout_s=settings.ws_auth_timeout_s, rate_per_s=settings.ws_rate_per_s, burst=settings.ws_burst,
+        max_violations=settings.ws_max_violations)
     app = Quart("cloudscreen", static_folder=None)
     connect_ray = ray_connect or _default_connect(settings)
     store = ResultStore.from_url(settings.store)
     metrics = metrics or Metrics()
     front = FrontState(
         settings=settings, demo=demo, store=store,
-        tokens=SessionTokens(settings.session_secret, ttl_s=int(setting(settings, "session_ttl_s", 900))),
+        tokens=SessionTokens(settings.session_secret, ttl_s=settings.session_ttl_s),
         roles=RoleMapping.from_config(_roles_table(settings, demo)),
         audit=audit or AuditLog(settings.audit_log, fsync=settings.audit_fsync),
         metrics=metrics,
         scans=ScanService(settings, store, metrics, connect_ray, demo_accounts=demo_accounts,
-                          report_base_url=str(setting(settings, "public_url", "") or "")),
+                          report_base_url=settings.public_url),
         ws_limits=ws_limits, ray_connect=connect_ray,
     )
     app.extensions["cloudscreen"] = front

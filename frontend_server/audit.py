@@ -68,11 +68,11 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from engine.errors import CloudScreenError
 from engine.logs import bound
+from engine.model import iso_z
 
 LOGGER_NAME = "cloudscreen.audit"
 GENESIS = "0" * 64
@@ -229,7 +229,7 @@ class _ChainSink(logging.Handler):
     @staticmethod
     def _chain(fields: dict[str, Any], prev: str) -> bytes:
         # Stamped here, under the lock, so the chain's order is also the order of the times.
-        fields["time"] = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        fields["time"] = iso_z(timespec="microseconds")
         fields["prev"] = prev
         fields["hash"] = _sha256(canonical_json(fields))
         return canonical_json(fields)

@@ -149,17 +149,12 @@ def _formats(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(["json", *wanted]))
 
 
-def _check_meta() -> dict[str, Any]:
-    from engine import checks
-
-    return {c.meta.id: c.meta for c in checks.load_all().values()}
-
-
 def _write_reports(doc: dict[str, Any], out_dir: Path, formats: tuple[str, ...], store: Any = None) -> list[Any]:
     """Render the reports into `out_dir` (and keep a copy in the result store when given)."""
+    from engine import checks
     from reports.formats import write_reports
 
-    files = write_reports(doc, out_dir, formats, _check_meta())
+    files = write_reports(doc, out_dir, formats, checks.metadata())
     if store is not None:
         for f in files:
             store.save_report(doc["scan_id"], f.type, Path(f.path).read_bytes())

@@ -6,6 +6,7 @@ here answers 404 like any unknown path. The page loads nothing but its own scrip
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 from quart import Blueprint, Response, request
@@ -24,7 +25,7 @@ _FILES = {"dev.html": "text/html; charset=utf-8", "dev.js": "text/javascript; ch
 def _asset(name: str) -> Response:
     if not state().demo:
         raise ApiError("not_found", "no such endpoint")
-    body = resources.files("frontend_server").joinpath("devpage", name).read_bytes()
+    body = _read(name)
     # The socket is same-origin; CSP 'self' does not cover ws:/wss: in every browser, so name them.
     host = request.host
     csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -33,6 +34,11 @@ def _asset(name: str) -> Response:
     return Response(body, content_type=_FILES[name], headers={
         "Content-Security-Policy": csp, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer"})
+
+
+@functools.cache
+def _read(name: str) -> bytes:
+    return resources.files("frontend_server").joinpath("devpage", name).read_bytes()
 
 
 @blueprint.get("/dev")

@@ -18,18 +18,18 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import ray
 
 from engine.credentials import AwsOptions, caller_account
 from engine.errors import CloudScreenError, UsageError
-from engine.model import REPORT_FILES, ScanRequest, ScanStatus, UnitResult
-from engine.plan import build_plan, validate_request
+from engine.model import REPORT_FILES, ScanRequest, ScanStatus, UnitResult, iso_z
+from engine.plan import validate_request
 from engine.runtime.cluster import RayConnection
 from engine.runtime.progress import NAMESPACE, progress_actor_name
-from engine.runtime.scan import ScanExecution, ScanResultSpec, build_findings
+from engine.runtime.scan import ScanExecution, ScanResultSpec, build_findings, plan_for
 from engine.settings import Settings
 from engine.store import ResultStore
 from frontend_server.metrics import Metrics
@@ -125,10 +125,6 @@ def _put(queue: asyncio.Queue[dict[str, Any]], message: dict[str, Any]) -> None:
                 queue.get_nowait()
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 class ScanService:
     """Starts scans, tracks the active ones and streams their progress (see the module docstring)."""
 
@@ -173,8 +169,7 @@ class ScanService:
         return await asyncio.to_thread(self._resolve, body)
 
     def _prepare(self, request: ScanRequest) -> ScanExecution:
-        plan = build_plan(request, self.store.unit_costs())
-        execution = ScanExecution(plan, self.settings, self.store, self._connection())
+        execution = ScanExecution(plan_for(request, self.store), self.settings, self.store, self._connection())
         execution.start()
         return execution
 
@@ -188,7 +183,7 @@ class ScanService:
     async def _launch(self, request: ScanRequest, user_id: str | None) -> ActiveScan:
         execution = await asyncio.to_thread(self._prepare, request)
         active = ActiveScan(scan_id=execution.scan_id, execution=execution, request=request,
-                            units=len(execution.plan.units), user_id=user_id, started_at=_now_iso(),
+                            units=len(execution.plan.units), user_id=user_id, started_at=iso_z(),
                             actor=execution.progress)
         execution.finisher = lambda spec: self._finish_in_ray(active, spec)
         self._active[active.scan_id] = active
@@ -219,11 +214,11 @@ class ScanService:
         from engine.results import findings_document
 
         try:
-            if self.store.load_findings(active.scan_id) is not None:
+            if self.store.load_summary(active.scan_id) is not None:
                 return
             accounts = [{"account_id": a, "status": "failed", "error": active.error} for a in active.request.accounts]
             doc = findings_document(scan_id=active.scan_id, status=ScanStatus.FAILED.value,
-                                    started_at=active.started_at, finished_at=_now_iso(),
+                                    started_at=active.started_at, finished_at=iso_z(),
                                     request=active.request.to_dict(), accounts=accounts, findings=[])
             self.store.save_findings(active.scan_id, doc)
             self.metrics.record_scan(doc)
@@ -254,7 +249,7 @@ class ScanService:
         if active is not None:
             active.execution.cancel()
             return active
-        if await asyncio.to_thread(self.store.load_findings, scan_id) is not None:
+        if await asyncio.to_thread(self.store.load_summary, scan_id) is not None:
             raise ScanConflict(f"scan {scan_id} has already finished; there is nothing to cancel")
         if await asyncio.to_thread(self.store.load_scan, scan_id) is None:
             raise ScanNotFound(scan_id)
@@ -476,11 +471,11 @@ def save_reports(store: ResultStore, doc: dict[str, Any]) -> dict[str, int]:
     from engine import checks
     from reports.formats import render_report
 
-    meta = {c.meta.id: c.meta for c in checks.load_all().values()}
+    meta = checks.metadata()
     sizes: dict[str, int] = {}
     for kind in REPORT_FILES:
         try:
-            data = render_report(doc, kind, meta, generated_at=_now_iso())
+            data = render_report(doc, kind, meta, generated_at=iso_z())
             store.save_report(doc["scan_id"], kind, data)
             sizes[kind] = len(data)
         except Exception:

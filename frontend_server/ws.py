@@ -28,11 +28,12 @@ from pydantic import ValidationError
 from quart import Blueprint, websocket
 
 from engine.errors import UsageError
-from frontend_server.api import authorize, verify_token
+from engine.model import iso_z
+from frontend_server.api import authorize, cancel_scan_for, start_scan_for, validation_message, verify_token
 from frontend_server.app import MAX_WS_MESSAGE_BYTES, FrontState, state
 from frontend_server.audit import Action as AuditAction
 from frontend_server.audit import Result
-from frontend_server.auth import Action, AuthError, Forbidden, Role, SessionUser
+from frontend_server.auth import Action, AuthError, Forbidden, SessionUser
 from frontend_server.scans import FINAL_TYPES, ScanConflict, ScanNotFound
 from frontend_server.schemas import (
     CLIENT_MESSAGES,
@@ -182,7 +183,7 @@ class Connection:
         """Send `auth.ok` for the current session."""
         assert self.user is not None and self.user.expires_at is not None
         await self.send(AuthOk(id=msg_id, user=UserOut(**self.user.public()),
-                               expires_at=self.user.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+                               expires_at=iso_z(self.user.expires_at)
                                ).wire())
 
     async def _admit(self) -> bool:
@@ -216,9 +217,7 @@ class Connection:
         try:
             body = CLIENT_MESSAGES[kind].model_validate(msg)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or kind
-            await self.error("bad_request", f"{kind}: {where}: {first.get('msg')}", msg_id)
+            await self.error("bad_request", f"{kind}: {validation_message(exc, kind)}", msg_id)
             return
         if entry.background:
             self._spawn(self._run(entry.handler, body, msg_id))
@@ -334,15 +333,8 @@ async def on_auth_refresh(conn: Connection, msg: Any) -> None:
 
 async def on_scan_start(conn: Connection, msg: Any) -> None:
     """`scan.start`: validate, authorise (role, then account allow-list), start, stream."""
-    front, user = conn.front, conn.user
-    assert user is not None
-    if user.role.rank < Role.ANALYST.rank:  # the role first: a viewer's request is not even resolved
-        authorize(front, user, Action.START_SCAN, connection_id=conn.id)
-    request = await front.scans.resolve(msg)
-    authorize(front, user, Action.START_SCAN, request.accounts, ticket_id=request.ticket_id, connection_id=conn.id)
-    active = await front.scans.launch(request, user_id=user.id)
-    conn.audit(AuditAction.SCAN_START, accounts=request.accounts, scan_id=active.scan_id,
-               ticket_id=request.ticket_id, details={"via": "ws", "units": active.units})
+    assert conn.user is not None
+    active = await start_scan_for(conn.front, conn.user, msg, via="ws", connection_id=conn.id)
     await conn.send(ScanAccepted(id=msg.id, scan_id=active.scan_id, plan=active.plan_out()).wire())
     await conn.watch(active.scan_id)
 
@@ -357,10 +349,7 @@ async def on_scan_subscribe(conn: Connection, msg: Any) -> None:
 async def on_scan_cancel(conn: Connection, msg: Any) -> None:
     """`scan.cancel`: stop the scan; the stream (subscribed if needed) ends with `scan.cancelled`."""
     assert conn.user is not None
-    accounts = conn.front.scans.active_accounts(msg.scan_id)
-    authorize(conn.front, conn.user, Action.CANCEL_SCAN, accounts, scan_id=msg.scan_id, connection_id=conn.id)
-    await conn.front.scans.cancel(msg.scan_id)
-    conn.audit(AuditAction.SCAN_CANCEL, scan_id=msg.scan_id, accounts=accounts or (), details={"via": "ws"})
+    await cancel_scan_for(conn.front, conn.user, msg.scan_id, via="ws", connection_id=conn.id)
     if msg.scan_id not in conn.streams:
         await conn.watch(msg.scan_id)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -31,8 +30,9 @@ from quart.typing import ResponseReturnValue
 from quart_schema import DataSource, document_request, document_response, validate_response
 
 from engine.errors import UsageError
+from engine.model import iso_z
 from engine.settings import Settings
-from frontend_server.api import ApiError, _guard, _iso, _model, authenticated, error_body, errors, metric_reason
+from frontend_server.api import ApiError, _guard, _model, authenticated, error_body, errors, metric_reason
 from frontend_server.app import FrontState, state
 from frontend_server.audit import Action as AuditAction
 from frontend_server.audit import Result
@@ -60,6 +60,7 @@ from frontend_server.schemas import (
     UserOut,
 )
 from frontend_server.zendesk import TicketAttacher, ZendeskClient, ZendeskError, ZendeskNotFound, ZendeskRateLimited
+from reports.render import script_json
 
 log = logging.getLogger("cloudscreen.front.zendesk")
 
@@ -217,14 +218,7 @@ async def session() -> ResponseReturnValue:
         return error_body("unauthorized" if exc.status == 401 else "forbidden", str(exc))
     except Unavailable as exc:
         return _unavailable(str(exc))
-    return SessionAnswer(token=token, expires_at=_iso(expires), user=UserOut(**user.public()))
-
-
-def json_for_script(obj: Any) -> str:
-    """JSON safe inside a `<script>` element (as the HTML report escapes its data)."""
-    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return SessionAnswer(token=token, expires_at=iso_z(expires), user=UserOut(**user.public()))
 
 
 _PAGE = """<!doctype html>
@@ -244,7 +238,7 @@ _PAGE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff
 
 def _page(message: str, status: int, data: dict[str, Any] | None = None) -> Response:
     block = ("" if data is None else
-             f'<script type="application/json" id="session">{json_for_script(data)}</script>\n')
+             f'<script type="application/json" id="session">{script_json(data)}</script>\n')
     body = _PAGE.format(message=html.escape(message), data=block)
     return Response(body, status=status, content_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
 
@@ -263,7 +257,7 @@ async def sidebar() -> ResponseReturnValue:
     except Unavailable as exc:
         return _page(str(exc), 503)
     zaf = {k: request.args[k] for k in ("origin", "app_guid") if k in request.args}
-    data = {"token": token, "expires_at": _iso(expires), "user": user.public(), "zaf": zaf}
+    data = {"token": token, "expires_at": iso_z(expires), "user": user.public(), "zaf": zaf}
     return _page(f"Signed in as {user.name} ({user.role.value}).", 200, data)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from engine.model import REPORT_FILES, CheckMeta, Finding, Severity, Status
+from engine.model import REPORT_FILES, CheckMeta, Finding, Severity, Status, iso_z
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 OCSF_SCHEMA_PATH = SCHEMA_DIR / "ocsf_detection_finding.schema.json"
@@ -348,7 +348,7 @@ def write_reports(doc: Mapping[str, Any], out_dir: str | Path, formats: str | It
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in parse_formats(formats):
-        generated_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        generated_at = iso_z()
         data = render_report(doc, kind, checks, generated_at=generated_at)
         path = out / REPORT_FILES[kind]
         _write_atomic(path, data)

@@ -440,9 +440,14 @@ def _table_data(findings: list[dict[str, Any]], checks: Mapping[str, CheckMeta])
 
 
 def _table_json(findings: list[dict[str, Any]], checks: Mapping[str, CheckMeta]) -> str:
-    text = json.dumps(_table_data(findings, checks), ensure_ascii=False, separators=(",", ":"))
-    # Inside <script>, `</script>` or `<!--` in a value would end or corrupt the element; U+2028/9
-    # are line terminators to older JavaScript parsers. JSON escapes keep the values intact.
+    return script_json(_table_data(findings, checks))
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe inside a `<script>` element: `</script>` or `<!--` in a value would end or corrupt the
+    element, and U+2028/9 are line terminators to older JavaScript parsers. JSON escapes keep the
+    values intact."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 

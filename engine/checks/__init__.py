@@ -155,12 +155,23 @@ def check(
     return register
 
 
+_imported = False
+
+
 def load_all() -> dict[str, Check]:
     """Import every checks module (idempotent) and return the registry."""
-    for mod in pkgutil.iter_modules(__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{mod.name}")
+    global _imported
+    if not _imported:  # scanning the package folder once per process is enough (units call this a lot)
+        for mod in pkgutil.iter_modules(__path__):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{mod.name}")
+        _imported = True
     return CHECKS
+
+
+def metadata() -> dict[str, CheckMeta]:
+    """Every registered check's metadata by check id (what the reports need)."""
+    return {c.meta.id: c.meta for c in load_all().values()}
 
 
 def checks_for(service: str) -> list[Check]:

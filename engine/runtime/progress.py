@@ -13,11 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.model import ScanStatus, Severity
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from engine.model import ScanStatus, Severity, iso_z
 
 
 class ProgressState:
@@ -37,7 +33,7 @@ class ProgressState:
         self.accounts: dict[str, dict[str, Any]] = {}
         self.percent = 0.0
         self.version = 0
-        self.updated_at = _now_iso()
+        self.updated_at = iso_z(timespec="milliseconds")
         self.started_at: str | None = None
         self.finished_at: str | None = None
         self.error: str | None = None
@@ -47,13 +43,13 @@ class ProgressState:
 
     def _bump(self) -> None:
         self.version += 1
-        self.updated_at = _now_iso()
+        self.updated_at = iso_z(timespec="milliseconds")
 
     def start(self) -> None:
         if self.status is ScanStatus.PENDING:
             self.status = ScanStatus.RUNNING
             self._t0 = self._clock()
-            self.started_at = _now_iso()
+            self.started_at = iso_z(timespec="milliseconds")
             self.message = "started"
             self._bump()
 
@@ -101,7 +97,7 @@ class ProgressState:
         self.status = status
         self.summary = summary
         self.error = error
-        self.finished_at = _now_iso()
+        self.finished_at = iso_z(timespec="milliseconds")
         if status is ScanStatus.COMPLETED or (status is ScanStatus.PARTIAL and len(self.done) == len(self.costs)):
             self.percent = 100.0
         self.message = status.value

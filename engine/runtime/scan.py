@@ -9,6 +9,7 @@ its scan.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shlex
 import sys
@@ -25,7 +26,7 @@ import ray
 from ray.job_submission import JobStatus, JobSubmissionClient
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
-from engine.model import AccountStatus, ScanPlan, ScanStatus, UnitResult
+from engine.model import AccountStatus, ScanPlan, ScanStatus, UnitResult, iso_z
 from engine.mutelist import MuteRule, apply_mutelist
 from engine.plan import build_plan
 from engine.results import findings_document
@@ -54,10 +55,6 @@ _JOBS_API_RETRY = Retrying(retry=retry_if_exception(_jobs_api_transient), stop=s
 
 def new_scan_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -98,8 +95,8 @@ def build_findings(spec: ScanResultSpec, store: ResultStore) -> tuple[dict[str, 
     else:
         status = ScanStatus.COMPLETED
     doc = findings_document(
-        scan_id=spec.scan_id, status=status.value, started_at=_iso(spec.started),
-        finished_at=_iso(datetime.now(UTC)), request=spec.request, accounts=spec.accounts, findings=findings,
+        scan_id=spec.scan_id, status=status.value, started_at=iso_z(spec.started),
+        finished_at=iso_z(datetime.now(UTC)), request=spec.request, accounts=spec.accounts, findings=findings,
         framework=spec.framework)
     store.save_findings(spec.scan_id, doc)
     durations: dict[str, list[float]] = defaultdict(list)
@@ -153,7 +150,7 @@ class ScanExecution:
         self.started = datetime.now(UTC)
         self.accounts = {a: _AccountRun(a) for a in plan.request.accounts}
         self._cancel = threading.Event()
-        self._jobs = JobSubmissionClient(ray_conn.dashboard_url)
+        self._jobs = _jobs_client(ray_conn.dashboard_url)
         self.progress: Any = None
         self._runners: list[Any] = []
         self._last_snapshot: dict[str, Any] | None = None
@@ -163,7 +160,7 @@ class ScanExecution:
         s = self.settings
         return {
             "scan_id": self.scan_id,
-            "created_at": _iso(self.started),
+            "created_at": iso_z(self.started),
             "scan_time": self.started.isoformat(),
             "request": self.plan.request.to_dict(),
             "plan": {"units": [{"account_id": u.account_id, "region": u.region, "service": u.service,
@@ -347,6 +344,12 @@ class ScanExecution:
                     log.debug("kill: %s", exc)
         self._runners = []
         self.progress = None
+
+
+@functools.lru_cache(maxsize=4)
+def _jobs_client(dashboard_url: str) -> JobSubmissionClient:
+    """One Jobs API client per cluster and process (its constructor checks the dashboard over HTTP)."""
+    return JobSubmissionClient(dashboard_url)
 
 
 def plan_for(request: Any, store: ResultStore) -> ScanPlan:
